@@ -1,0 +1,3 @@
+from .analysis import describe_width_space, get_flops, load_model_and_space, verify_subnets
+
+__all__ = ['describe_width_space', 'get_flops', 'load_model_and_space', 'verify_subnets']

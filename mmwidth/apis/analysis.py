@@ -1,0 +1,121 @@
+"""Library side of the analysis tools: width space of a config, FLOPs/params of a subnet, subnet verification."""
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..estimators.counter import count_flops_params
+from ..export.static_model import export_static_model
+from ..sharing.index_sets import subnet_index_sets
+from ..space.subnet_file import load_subnet
+from ..space.width_space import WidthSpace
+from ..supernet.dynamic_supernet import DynamicSupernet
+from ..utils.config import build_model, infer_input_shape, load_config
+from ..utils.model_call import flatten_tensors, forward_tensor
+
+ConfigLike = Union[str, Config]
+SubnetLike = Union[str, Mapping[str, int]]
+
+
+def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None,
+                         cfg_options: Optional[dict] = None) -> Tuple[nn.Module, WidthSpace, Config]:
+    """Builds a config's model and traces its width space.
+
+    For an mmwidth algorithm the searched model is its ``architecture`` and the space is the algorithm's own
+    (traced again only when ``input_shape`` differs). Any other model is traced with the config's
+    ``width_space`` options, at ``input_shape`` or the size its data pipeline feeds it.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config, cfg_options)
+    model = build_model(cfg)
+    space = getattr(model, 'space', None)
+    if isinstance(space, WidthSpace):
+        architecture = model.architecture
+        if input_shape is None or tuple(input_shape) == space.graph.input_shape:
+            return architecture, space, cfg
+        return architecture, WidthSpace.from_config(architecture, model.space_cfg, input_shape), cfg
+    options = dict(cfg.get('width_space') or {})
+    shape = tuple(input_shape) if input_shape else infer_input_shape(cfg)
+    options.pop('input_shape', None)
+    return model, WidthSpace.from_config(model, options, shape), cfg
+
+
+def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None) -> dict:
+    """``{"groups": [{"name", "channels", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
+    _, space, _ = load_model_and_space(config, input_shape)
+    return space.to_dict()
+
+
+def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
+              input_shape: Optional[Sequence[int]] = None) -> Dict[str, int]:
+    """``{"flops", "params"}`` of the full model or of ``subnet`` (a dict or a subnet file)."""
+    _, space, _ = load_model_and_space(config, input_shape)
+    widths = space.full() if subnet is None else space.check_subnet(_read(subnet), source=_source(subnet))
+    return dict(flops=space.flops(widths), params=space.params(widths))
+
+
+def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,
+                   seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'), atol: float = 1e-4,
+                   input_shape: Optional[Sequence[int]] = None) -> List[dict]:
+    """Checks the width machinery on subnets: for each subnet and sharing pattern, the dynamic subnet and its
+    exported static model must give the same outputs on one random input (eval mode), and the analytic FLOPs
+    and params must equal a module-by-module count of the exported model.
+
+    Norm statistics and affine parameters are randomised first, so that a wrong channel selection shows.
+    Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
+    """
+    model, space, _ = load_model_and_space(config, input_shape)
+    shape = space.graph.input_shape
+    generator = torch.Generator().manual_seed(seed)
+    _randomise_norms(model, generator)
+    model.eval()
+    supernet = DynamicSupernet(model, space)
+    inputs = torch.randn((1, ) + tuple(shape), generator=generator)
+    rng = np.random.default_rng(seed)
+    candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
+    candidates += [space.sample(rng) for _ in range(num_random)]
+    rows = []
+    for number, subnet in enumerate(candidates):
+        for pattern in patterns:
+            index_sets = subnet_index_sets(space.full(), subnet, pattern, generator)
+            with torch.no_grad(), supernet.subnet(index_sets):
+                dynamic = flatten_tensors(forward_tensor(model, inputs))
+            static = export_static_model(model, space, index_sets)
+            with torch.no_grad():
+                exported = flatten_tensors(forward_tensor(static, inputs))
+            flops_counted, params_counted = count_flops_params(static, shape)
+            row = dict(subnet=number, pattern=pattern, max_abs_diff=_max_abs_diff(dynamic, exported),
+                       flops=space.flops(subnet), flops_counted=flops_counted, params=space.params(subnet),
+                       params_counted=params_counted)
+            row['ok'] = row['max_abs_diff'] <= atol and row['flops'] == flops_counted and \
+                row['params'] == params_counted
+            rows.append(row)
+    return rows
+
+
+def _read(subnet: SubnetLike) -> Mapping[str, object]:
+    return load_subnet(subnet) if isinstance(subnet, str) else subnet
+
+
+def _source(subnet: SubnetLike) -> str:
+    return f'subnet file {subnet}' if isinstance(subnet, str) else 'subnet'
+
+
+def _max_abs_diff(first: List[torch.Tensor], second: List[torch.Tensor]) -> float:
+    if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
+        return float('inf')
+    return max((float((a - b).abs().max()) for a, b in zip(first, second) if a.numel()), default=0.0)
+
+
+def _randomise_norms(model: nn.Module, generator: torch.Generator) -> None:
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, _BatchNorm) and module.track_running_stats:
+                size = module.running_mean.shape
+                module.running_mean.copy_(torch.rand(size, generator=generator) - 0.5)
+                module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
+                if module.affine:
+                    module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
+                    module.bias.copy_(torch.rand(size, generator=generator) - 0.5)

@@ -1,0 +1,36 @@
+"""mmwidth's registries: children of MMEngine's root registries under the scope ``mmwidth``.
+
+A config can therefore mix ``mmwidth.*`` types with ``mmpretrain.*`` and ``mmdet.*`` types; the modules named
+in ``locations`` are imported the first time a registry is searched, so ``import mmwidth`` stays light (and
+never imports mmdet).
+"""
+from typing import List
+
+from mmengine import registry as mmengine_registry
+from mmengine.registry import Registry
+
+__all__ = [
+    'RUNNERS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
+    'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS'
+]
+
+
+def _child(parent: Registry, locations: List[str]) -> Registry:
+    return Registry(parent.name, parent=parent, scope='mmwidth', locations=locations)
+
+
+RUNNERS = _child(mmengine_registry.RUNNERS, [])
+LOOPS = _child(mmengine_registry.LOOPS, [])
+HOOKS = _child(mmengine_registry.HOOKS, [])
+DATASETS = _child(mmengine_registry.DATASETS, [])
+DATA_SAMPLERS = _child(mmengine_registry.DATA_SAMPLERS, [])
+TRANSFORMS = _child(mmengine_registry.TRANSFORMS, [])
+MODELS = _child(mmengine_registry.MODELS, ['mmwidth.benchmarks'])
+MODEL_WRAPPERS = _child(mmengine_registry.MODEL_WRAPPERS, [])
+OPTIM_WRAPPERS = _child(mmengine_registry.OPTIM_WRAPPERS, [])
+PARAM_SCHEDULERS = _child(mmengine_registry.PARAM_SCHEDULERS, [])
+METRICS = _child(mmengine_registry.METRICS, [])
+EVALUATOR = _child(mmengine_registry.EVALUATOR, [])
+TASK_UTILS = _child(mmengine_registry.TASK_UTILS, [])
+VISUALIZERS = _child(mmengine_registry.VISUALIZERS, [])
+VISBACKENDS = _child(mmengine_registry.VISBACKENDS, [])

@@ -1,0 +1,102 @@
+"""The result of tracing a model: channel groups and the layers whose shapes depend on them."""
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..utils.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of input channels that comes from one group.
+
+    ``factor`` > 1 when a feature map was flattened before a linear layer: each channel of the group then feeds
+    ``factor`` consecutive input features.
+    """
+    group: int
+    factor: int = 1
+
+
+@dataclass
+class ChannelGroup:
+    """Channels that must keep one width and one index set (a conv's outputs, the norm after it, every
+    consumer's inputs, and everything tied to them by residual adds, gating products or depthwise convs)."""
+    name: str
+    channels: int
+    producers: List[str]
+    members: List[str]
+    fixed_reason: Optional[str] = None
+
+    @property
+    def searchable(self) -> bool:
+        return self.fixed_reason is None
+
+
+@dataclass
+class Layer:
+    """A conv, linear or norm layer whose parameters are sliced by the width of its groups.
+
+    ``inputs`` lists the input channels in order (several segments after a concat); ``output`` is the group of
+    the output channels (``None`` for norms and depthwise convs, whose channels are their input's).
+    ``macs_coef`` multiplies out-channels x in-channels-per-group into MACs, summed over every call of the layer
+    (a shared detection head is called once per pyramid level).
+    """
+    name: str
+    kind: str  # 'conv', 'linear' or 'norm'
+    inputs: Tuple[Segment, ...]
+    output: Optional[int] = None
+    depthwise: bool = False
+    conv_groups: int = 1
+    macs_coef: int = 0
+    weight_per_pair: int = 0  # conv kernel area, 1 for linear
+    has_bias: bool = False
+    affine: bool = False  # norms: a weight and a bias per channel
+
+    def groups(self) -> List[int]:
+        found = [seg.group for seg in self.inputs]
+        if self.output is not None:
+            found.append(self.output)
+        return found
+
+
+@dataclass
+class ChannelGraph:
+    """Channel groups of a model, the layers that depend on them and the parameters that depend on none."""
+    groups: List[ChannelGroup]
+    layers: List[Layer]
+    input_shape: Tuple[int, ...]
+    const_params: int = 0
+    const_macs: int = 0
+    index: Dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.index = {group.name: i for i, group in enumerate(self.groups)}
+
+    def group(self, name: str) -> ChannelGroup:
+        return self.groups[self.index[name]]
+
+    def in_channels(self, layer: Layer, widths: Sequence[int]) -> int:
+        return sum(widths[seg.group] * seg.factor for seg in layer.inputs)
+
+    def tied(self, name_sets: Sequence[Sequence[str]]) -> 'ChannelGraph':
+        """A copy in which each set of named groups is one group (named after its first member)."""
+        parent = list(range(len(self.groups)))
+        for names in name_sets:
+            ids = [self.index[name] for name in names]
+            sizes = {self.groups[i].channels for i in ids}
+            if len(sizes) > 1:
+                detail = ', '.join(f'{self.groups[i].name} ({self.groups[i].channels})' for i in ids)
+                raise ConfigError(f'cannot tie groups with different channel counts: {detail}')
+            for i in ids[1:]:
+                parent[i] = ids[0]
+        keep = [i for i in range(len(self.groups)) if parent[i] == i]
+        new_id = {old: new for new, old in enumerate(keep)}
+        remap = {i: new_id[parent[i]] for i in range(len(self.groups))}
+        groups = [ChannelGroup(self.groups[i].name, self.groups[i].channels, [], [], None) for i in keep]
+        for i, group in enumerate(self.groups):
+            target = groups[remap[i]]
+            target.producers += group.producers
+            target.members += group.members
+            target.fixed_reason = target.fixed_reason or group.fixed_reason
+        layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
+                          output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
+        return ChannelGraph(groups, layers, self.input_shape, self.const_params, self.const_macs)

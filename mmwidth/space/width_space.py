@@ -1,0 +1,172 @@
+"""The width space: the searchable channel groups of a model and the widths each of them may take."""
+import difflib
+import math
+from typing import Dict, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+from torch import nn
+
+from ..estimators.resource_estimator import ResourceEstimator
+from ..utils.errors import ConfigError, WidthSearchError
+from .channel_graph import ChannelGraph, ChannelGroup
+from .tracer import ChannelTracer
+
+Subnet = Dict[str, int]
+SPACE_OPTIONS = ('input_shape', 'scope', 'exclude', 'strict', 'tie', 'fix', 'ratios', 'bins', 'min_bins', 'divisor')
+
+
+class SubnetError(WidthSearchError, ValueError):
+    """A width config does not fit the width space (unknown or missing groups, widths out of range)."""
+
+
+def channel_choices(channels: int, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
+                    min_bins: int = 1, divisor: int = 1) -> List[int]:
+    """The widths (in channels) a group of ``channels`` may take.
+
+    ``bins``: width ``c`` bins keeps ``ceil(c * channels / bins)`` channels, ``c`` in ``[min_bins, bins]``.
+    ``ratios``: keeps ``ceil(r * channels)`` channels. Neither: every count from 1 to ``channels``.
+    ``divisor``: rounds each width to the nearest multiple (at least one divisor, at most ``channels``);
+    widths that become equal are kept once.
+    """
+    if ratios is not None:
+        if not ratios or any(not 0 < r <= 1 for r in ratios):
+            raise ConfigError(f'width ratios must lie in (0, 1], got {list(ratios)}')
+        raw = [math.ceil(r * channels - 1e-9) for r in ratios]
+    elif bins is not None:
+        if bins < 1 or not 1 <= min_bins <= bins:
+            raise ConfigError(f'need 1 <= min_bins <= bins, got min_bins={min_bins}, bins={bins}')
+        raw = [-(-c * channels // bins) for c in range(min_bins, bins + 1)]
+    else:
+        raw = list(range(1, channels + 1))
+    if divisor < 1:
+        raise ConfigError(f'the channel divisor must be >= 1, got {divisor}')
+    if divisor > 1:
+        raw = [min(channels, max(divisor, int(k / divisor + 0.5) * divisor)) for k in raw]
+    return sorted(set(max(1, k) for k in raw))
+
+
+class WidthSpace:
+    """Searchable groups of a traced model with their width choices, FLOPs/params and subnet checks.
+
+    Args:
+        graph: the traced :class:`ChannelGraph`.
+        ratios / bins / min_bins / divisor: the width choices of every group (see :func:`channel_choices`).
+        tie: lists of group names that must share one width (and one index set).
+        fix: group names kept at full width, or a mapping name -> channels kept in every subnet.
+    """
+
+    def __init__(self, graph: ChannelGraph, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
+                 min_bins: int = 1, divisor: int = 1, tie: Sequence[Sequence[str]] = (),
+                 fix: Union[Sequence[str], Mapping[str, int], None] = None):
+        for names in tie:
+            self._check_names('tie', names, [g.name for g in graph.groups])
+        self.graph = graph.tied(tie) if tie else graph
+        self.groups: List[ChannelGroup] = [g for g in self.graph.groups if g.searchable]
+        self.names = [g.name for g in self.groups]
+        self.choices: Dict[str, List[int]] = {
+            g.name: channel_choices(g.channels, ratios, bins, min_bins, divisor) for g in self.groups}
+        fix = dict.fromkeys(fix) if fix is not None and not isinstance(fix, Mapping) else dict(fix or {})
+        self._check_names('fix', list(fix), self.names)
+        for name, width in fix.items():
+            full = self.channels(name)
+            width = full if width is None else width
+            if not isinstance(width, int) or not 1 <= width <= full:
+                raise ConfigError(f'fix: group "{name}" has {full} channels; cannot fix it at {width}')
+            self.choices[name] = [width]
+        self.estimator = ResourceEstimator(self.graph, self.names)
+
+    @classmethod
+    def from_model(cls, model: nn.Module, input_shape: Sequence[int], scope: Optional[Sequence[str]] = None,
+                   exclude: Sequence[str] = (), strict: bool = True, **options) -> 'WidthSpace':
+        """Traces ``model`` at ``input_shape`` (C, H, W) and builds its width space."""
+        graph = ChannelTracer(scope=scope, exclude=exclude, strict=strict).trace(model, input_shape)
+        return cls(graph, **options)
+
+    @classmethod
+    def from_config(cls, model: nn.Module, options: Optional[Mapping] = None,
+                    input_shape: Optional[Sequence[int]] = None) -> 'WidthSpace':
+        """Builds the space from a config dict (``width_space=dict(...)``); ``input_shape`` overrides its own."""
+        options = dict(options or {})
+        unknown = set(options) - set(SPACE_OPTIONS)
+        if unknown:
+            raise ConfigError(f'width_space: unknown option(s) {sorted(unknown)}; known: {list(SPACE_OPTIONS)}')
+        shape = input_shape or options.pop('input_shape', None)
+        options.pop('input_shape', None)
+        if not shape:
+            raise ConfigError('width_space needs input_shape=(C, H, W), the size the task feeds the model')
+        return cls.from_model(model, tuple(shape), **options)
+
+    # ------------------------------------------------------------------------------------------------ queries
+    def channels(self, name: str) -> int:
+        return self.graph.group(name).channels
+
+    def full(self) -> Subnet:
+        return {name: self.channels(name) for name in self.names}
+
+    def largest(self) -> Subnet:
+        return {name: choices[-1] for name, choices in self.choices.items()}
+
+    def smallest(self) -> Subnet:
+        return {name: choices[0] for name, choices in self.choices.items()}
+
+    def sample(self, rng: np.random.Generator) -> Subnet:
+        """One width per group, each uniform over its choices."""
+        return {name: int(choices[rng.integers(len(choices))]) for name, choices in self.choices.items()}
+
+    def flops(self, subnet: Mapping[str, int]) -> int:
+        return self.estimator.flops(subnet)
+
+    def params(self, subnet: Mapping[str, int]) -> int:
+        return self.estimator.params(subnet)
+
+    # ------------------------------------------------------------------------------------------------- checks
+    def check_subnet(self, subnet: Mapping[str, object], source: str = 'subnet',
+                     choices_only: bool = False) -> Subnet:
+        """Validates a width config (group -> channels) and returns it in the space's group order.
+
+        Raises :class:`SubnetError` with one line that says what is wrong: unknown or missing groups, widths
+        that are not whole numbers or lie outside ``[1, channels]`` (or outside the choices).
+        """
+        if not isinstance(subnet, Mapping):
+            raise SubnetError(f'{source}: expected a mapping of group name -> channels, got '
+                              f'{type(subnet).__name__}')
+        unknown = [name for name in subnet if name not in self.choices]
+        if unknown:
+            hint = difflib.get_close_matches(str(unknown[0]), self.names, n=1)
+            hint = f' (did you mean "{hint[0]}"?)' if hint else ''
+            raise SubnetError(f'{source}: unknown group "{unknown[0]}"{hint}; '
+                              f'{len(unknown)} unknown of {len(subnet)} given')
+        missing = [name for name in self.names if name not in subnet]
+        if missing:
+            shown = ', '.join(f'"{n}"' for n in missing[:3]) + (' ...' if len(missing) > 3 else '')
+            raise SubnetError(f'{source}: missing {len(missing)} of {len(self.names)} groups: {shown}')
+        checked = {}
+        for name in self.names:
+            width, full = subnet[name], self.channels(name)
+            if isinstance(width, bool) or not isinstance(width, (int, np.integer)):
+                raise SubnetError(f'{source}: group "{name}" needs a whole number of channels, got {width!r}')
+            if not 1 <= width <= full:
+                raise SubnetError(f'{source}: group "{name}" has {full} channels; {width} is out of range '
+                                  f'[1, {full}]')
+            if choices_only and width not in self.choices[name]:
+                raise SubnetError(f'{source}: group "{name}" cannot take {width} channels; its choices are '
+                                  f'{self.choices[name]}')
+            checked[name] = int(width)
+        return checked
+
+    @staticmethod
+    def _check_names(option: str, given: Sequence[str], known: Sequence[str]) -> None:
+        for name in given:
+            if name not in known:
+                hint = difflib.get_close_matches(str(name), known, n=1)
+                hint = f' (did you mean "{hint[0]}"?)' if hint else ''
+                raise ConfigError(f'{option}: unknown group "{name}"{hint}')
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""
+        return dict(
+            input_shape=list(self.graph.input_shape),
+            groups=[dict(name=g.name, channels=g.channels, choices=self.choices[g.name], members=g.members)
+                    for g in self.groups],
+            fixed=[dict(name=g.name, channels=g.channels, reason=g.fixed_reason)
+                   for g in self.graph.groups if not g.searchable])

@@ -1,0 +1,145 @@
+"""Dynamic conv, linear and batch-norm layers.
+
+A layer becomes dynamic by swapping its class for a subclass that mixes one of these in: the layer keeps its
+full-size parameters and its own ``forward`` (so subclasses such as mmcv's ``Conv2dAdaptivePadding`` or
+``SyncBatchNorm`` keep their behaviour), but ``weight``, ``bias``, the running statistics and a depthwise conv's
+``groups`` are read through the active index sets. Contiguous index sets give views, others gather. State dicts,
+optimisers and ``.to()`` still see the full tensors.
+"""
+from typing import Callable, Dict, Optional, Type
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.conv import _ConvNd
+
+from ..sharing.index_sets import IndexSet, width_of
+
+
+def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[torch.Tensor]:
+    """The channels ``index`` of ``tensor`` along ``dim``: a view for slices, a gather otherwise."""
+    if tensor is None or index is None:
+        return tensor
+    if isinstance(index, slice):
+        return tensor.narrow(dim, index.start, index.stop - index.start)
+    return tensor.index_select(dim, index)
+
+
+class DynamicLayerMixin:
+    """Index sets of a dynamic layer: ``mmwidth_in`` for input channels, ``mmwidth_out`` for output channels
+    (a norm's and a depthwise conv's channels are their ``mmwidth_out``). ``None`` means every channel."""
+    mmwidth_in: IndexSet = None
+    mmwidth_out: IndexSet = None
+    # Called with the layer before each training forward pass (e.g. to count which channels were trained).
+    mmwidth_monitor: Optional[Callable[[nn.Module], None]] = None
+
+    def forward(self, *args, **kwargs):
+        if self.training and self.mmwidth_monitor is not None:
+            self.mmwidth_monitor(self)
+        return super().forward(*args, **kwargs)
+
+
+class DynamicConvMixin(DynamicLayerMixin):
+    mmwidth_depthwise: bool = False
+
+    @property
+    def weight(self) -> torch.Tensor:
+        weight = take(self._parameters['weight'], 0, self.mmwidth_out)
+        return weight if self.mmwidth_depthwise else take(weight, 1, self.mmwidth_in)
+
+    @property
+    def bias(self) -> Optional[torch.Tensor]:
+        return take(self._parameters['bias'], 0, self.mmwidth_out)
+
+    @property
+    def groups(self) -> int:
+        if self.mmwidth_depthwise and self.mmwidth_out is not None:
+            return width_of(self.mmwidth_out, self.__dict__['groups'])
+        return self.__dict__['groups']
+
+    @groups.setter
+    def groups(self, value: int) -> None:
+        self.__dict__['groups'] = value
+
+
+class DynamicLinearMixin(DynamicLayerMixin):
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return take(take(self._parameters['weight'], 0, self.mmwidth_out), 1, self.mmwidth_in)
+
+    @property
+    def bias(self) -> Optional[torch.Tensor]:
+        return take(self._parameters['bias'], 0, self.mmwidth_out)
+
+
+class DynamicBatchNormMixin(DynamicLayerMixin):
+    # Gathered running statistics handed to the norm during one training forward pass, written back after it.
+    _mmwidth_gathered: Optional[Dict[str, torch.Tensor]] = None
+
+    @property
+    def weight(self) -> Optional[torch.Tensor]:
+        return take(self._parameters['weight'], 0, self.mmwidth_out)
+
+    @property
+    def bias(self) -> Optional[torch.Tensor]:
+        return take(self._parameters['bias'], 0, self.mmwidth_out)
+
+    @property
+    def running_mean(self) -> Optional[torch.Tensor]:
+        return self._statistic('running_mean')
+
+    @property
+    def running_var(self) -> Optional[torch.Tensor]:
+        return self._statistic('running_var')
+
+    def _statistic(self, name: str) -> Optional[torch.Tensor]:
+        if self._mmwidth_gathered is not None:
+            return self._mmwidth_gathered[name]
+        return take(self._buffers[name], 0, self.mmwidth_out)
+
+    def forward(self, *args, **kwargs):
+        index = self.mmwidth_out
+        if not (isinstance(index, torch.Tensor) and self.training and self.track_running_stats):
+            return super().forward(*args, **kwargs)
+        # A gather copies the statistics, so the norm's in-place update must be scattered back.
+        names = ('running_mean', 'running_var')
+        self._mmwidth_gathered = {name: self._buffers[name][index] for name in names}
+        try:
+            return super().forward(*args, **kwargs)
+        finally:
+            with torch.no_grad():
+                for name in names:
+                    self._buffers[name][index] = self._mmwidth_gathered[name]
+            self._mmwidth_gathered = None
+
+
+MIXINS = ((_ConvNd, DynamicConvMixin), (nn.Linear, DynamicLinearMixin), (_BatchNorm, DynamicBatchNormMixin))
+_dynamic_classes: Dict[type, type] = {}
+
+
+def dynamic_class(base: Type[nn.Module]) -> type:
+    """The dynamic subclass of a conv, linear or batch-norm class (one per class, so it is stable)."""
+    if base not in _dynamic_classes:
+        mixin = next((mix for kind, mix in MIXINS if issubclass(base, kind)), None)
+        if mixin is None:
+            raise TypeError(f'{base.__name__} has no dynamic version (only conv, linear and batch norm)')
+        _dynamic_classes[base] = type(f'Dynamic{base.__name__}', (mixin, base), dict(mmwidth_base=base))
+    return _dynamic_classes[base]
+
+
+def make_dynamic(module: nn.Module, depthwise: bool = False) -> nn.Module:
+    """Turns ``module`` into its dynamic version in place (same parameters, same forward)."""
+    if not isinstance(module, DynamicLayerMixin):
+        module.__class__ = dynamic_class(type(module))
+    module.mmwidth_depthwise = depthwise
+    return module
+
+
+def make_static(module: nn.Module) -> nn.Module:
+    """Turns a dynamic layer back into its own class in place."""
+    if isinstance(module, DynamicLayerMixin):
+        module.__class__ = module.mmwidth_base
+        for attr in ('mmwidth_in', 'mmwidth_out', 'mmwidth_monitor', 'mmwidth_depthwise', '_mmwidth_gathered'):
+            module.__dict__.pop(attr, None)
+    return module

@@ -1,0 +1,96 @@
+"""Configs: loading with clear errors, building models in their default scope, and the task's input size."""
+import os.path as osp
+from typing import Optional, Sequence, Tuple, Union
+
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction: re-exported for the tools)
+from mmengine.registry import MODELS, DefaultScope, init_default_scope
+from torch import nn
+
+from .errors import ConfigError
+
+# Transforms that decide the network input size, with the key holding that size.
+SIZE_TRANSFORMS = (('CenterCrop', 'crop_size'), ('RandomCrop', 'crop_size'), ('RandomResizedCrop', 'scale'),
+                   ('Resize', 'scale'), ('ResizeEdge', 'scale'), ('RandomResize', 'scale'))
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config file, failing with one line that names the file when it is missing or broken."""
+    if not osp.isfile(path):
+        raise ConfigError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as err:
+        raise ConfigError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise ConfigError(f'config {path} has no "model"')
+    return cfg
+
+
+def enter_default_scope(cfg: Config) -> str:
+    """Makes the config's ``default_scope`` current (``mmwidth`` when it names none)."""
+    scope = cfg.get('default_scope') or 'mmwidth'
+    current = DefaultScope.get_current_instance()
+    if current is None or current.scope_name != scope:
+        init_default_scope(scope)
+    return scope
+
+
+def build_model(cfg: Config) -> nn.Module:
+    """Builds ``cfg.model`` in the config's default scope."""
+    enter_default_scope(cfg)
+    try:
+        return MODELS.build(cfg.model)
+    except Exception as err:
+        raise ConfigError(f'cannot build the model of this config: {type(err).__name__}: {err}') from err
+
+
+def _pipelines(cfg: Config):
+    for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        while isinstance(dataset, dict) and 'dataset' in dataset and 'pipeline' not in dataset:
+            dataset = dataset['dataset']  # dataset wrappers (RepeatDataset, ClassBalancedDataset, ...)
+        if isinstance(dataset, dict) and dataset.get('pipeline'):
+            yield dataset['pipeline']
+    for name in ('test_pipeline', 'val_pipeline', 'train_pipeline'):
+        if cfg.get(name):
+            yield cfg[name]
+
+
+def _size_of(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
+    """(height, width) set by the last resizing or cropping transform of a pipeline."""
+    for transform in reversed(pipeline):
+        kind = str(transform.get('type', '')).split('.')[-1]
+        for name, key in SIZE_TRANSFORMS:
+            if kind == name and transform.get(key) is not None:
+                size = transform[key]
+                if isinstance(size, (int, float)):
+                    return int(size), int(size)
+                width, height = size[:2]  # OpenMMLab sizes are (w, h)
+                return int(height), int(width)
+    return None
+
+
+def infer_input_shape(cfg: Config) -> Tuple[int, int, int]:
+    """(C, H, W) of the task: the width space's ``input_shape`` if given, else the data pipeline's size."""
+    for holder in (cfg.model.get('width_space') or {}, cfg.get('width_space') or {}):
+        if holder.get('input_shape'):
+            return tuple(holder['input_shape'])
+    for pipeline in _pipelines(cfg):
+        size = _size_of(pipeline)
+        if size is not None:
+            return (3, ) + size
+    return (3, 224, 224)
+
+
+def parse_input_shape(values: Union[None, Sequence[int]]) -> Optional[Tuple[int, int, int]]:
+    """``--input-shape``: C H W (or H W, or one size for a square RGB input)."""
+    if not values:
+        return None
+    values = [int(v) for v in values]
+    if any(v < 1 for v in values) or len(values) > 3:
+        raise ConfigError(f'--input-shape takes C H W (or H W, or one size) of positive integers, got {values}')
+    if len(values) == 1:
+        return (3, values[0], values[0])
+    return tuple(values) if len(values) == 3 else (3, values[0], values[1])

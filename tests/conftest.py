@@ -1,0 +1,42 @@
+"""Shared helpers: configs shipped inside the mmpretrain/mmdet packages, and models built from them."""
+import importlib
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmwidth.utils.config import build_model
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
+CBM_RESNET_TABLE = SHARED_DATA / 'channel_bench_macro' / 'Results_ResNet.json'
+
+
+def package_config(package: str, relative: str) -> str:
+    """Path of a config that ships inside an installed OpenMMLab package (``<pkg>/.mim/configs/...``)."""
+    root = Path(importlib.import_module(package).__file__).parent / '.mim' / 'configs'
+    return str(root / relative)
+
+
+PACKAGE_CONFIGS = dict(
+    resnet50=('mmpretrain', 'resnet/resnet50_8xb32_in1k.py'),
+    resnet18=('mmpretrain', 'resnet/resnet18_8xb32_in1k.py'),
+    resnet18_cifar=('mmpretrain', 'resnet/resnet18_8xb16_cifar10.py'),
+    mobilenet_v2=('mmpretrain', 'mobilenet_v2/mobilenet-v2_8xb32_in1k.py'),
+    efficientnet_b0=('mmpretrain', 'efficientnet/efficientnet-b0_8xb32_in1k.py'),
+    retinanet=('mmdet', 'retinanet/retinanet_r50_fpn_1x_coco.py'),
+)
+
+
+def config_path(name: str) -> str:
+    return package_config(*PACKAGE_CONFIGS[name])
+
+
+def build_package_model(name: str):
+    return build_model(Config.fromfile(config_path(name)))
+
+
+@pytest.fixture(scope='session')
+def cbm_resnet_table() -> Path:
+    if not CBM_RESNET_TABLE.is_file():
+        pytest.skip(f'Channel-Bench-Macro table not found at {CBM_RESNET_TABLE}')
+    return CBM_RESNET_TABLE

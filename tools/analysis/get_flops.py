@@ -1,0 +1,29 @@
+"""Print the FLOPs (MACs of conv + linear layers) and params of a model config or of one of its subnets."""
+import argparse
+
+from mmwidth.apis import get_flops
+from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.config import parse_input_shape
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
+    parser.add_argument('--subnet', help='SUBNET.json mapping every group name to its channels')
+    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
+    parser.add_argument('--json', action='store_true', help='print only JSON')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    with tool_session(args.json):
+        result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape))
+    if args.json:
+        print_json(result)
+    else:
+        print(f'FLOPs (MACs): {result["flops"]:,}\nparams: {result["params"]:,}')
+
+
+if __name__ == '__main__':
+    main()

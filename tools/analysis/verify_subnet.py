@@ -1,0 +1,43 @@
+"""Check that dynamic subnets equal their exported static models and that analytic FLOPs/params equal counts.
+
+Exits with status 1 when any subnet and sharing pattern mismatches.
+"""
+import argparse
+import sys
+
+from mmwidth.apis import verify_subnets
+from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.config import parse_input_shape
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument('--subnet', help='SUBNET.json to check')
+    which.add_argument('--random', type=int, metavar='N', help='check N random subnets')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--atol', type=float, default=1e-4, help='largest output difference accepted')
+    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
+    parser.add_argument('--json', action='store_true', help='print only JSON')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    with tool_session(args.json):
+        rows = verify_subnets(args.config, [args.subnet] if args.subnet else None, num_random=args.random or 0,
+                              seed=args.seed, atol=args.atol, input_shape=parse_input_shape(args.input_shape))
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            print(f'subnet {row["subnet"]} {row["pattern"]:<6} max|diff| {row["max_abs_diff"]:.2e}  '
+                  f'FLOPs {row["flops"]:,} (counted {row["flops_counted"]:,})  '
+                  f'params {row["params"]:,} (counted {row["params_counted"]:,})  '
+                  f'{"ok" if row["ok"] else "MISMATCH"}')
+    sys.exit(0 if all(row['ok'] for row in rows) else 1)
+
+
+if __name__ == '__main__':
+    main()
