@@ -1,3 +1,4 @@
 from .analysis import describe_width_space, get_flops, load_model_and_space, verify_subnets
+from .search import run_search
 
-__all__ = ['describe_width_space', 'get_flops', 'load_model_and_space', 'verify_subnets']
+__all__ = ['describe_width_space', 'get_flops', 'load_model_and_space', 'verify_subnets', 'run_search']

@@ -1,3 +1,4 @@
 from .cbm_backbones import CBMMobileNet, CBMResNet
+from .cbm_oracle import ChannelBenchMacroOracle
 
-__all__ = ['CBMResNet', 'CBMMobileNet']
+__all__ = ['CBMResNet', 'CBMMobileNet', 'ChannelBenchMacroOracle']

@@ -7,7 +7,7 @@ adds are not counted. Params count every parameter of the model.
 Both figures are quadratic forms in the widths of the searchable groups, ``w~' Q w~`` with ``w~ = [1, w]``, so
 a whole population of candidates is evaluated by one matrix product.
 """
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 
@@ -15,17 +15,21 @@ from ..space.channel_graph import ChannelGraph, Layer
 
 
 class ResourceEstimator:
-    """FLOPs (MACs) and params of any widths of the searchable groups ``names`` of ``graph``."""
+    """FLOPs (MACs) and params of any widths of the searchable groups ``names`` of ``graph``.
 
-    def __init__(self, graph: ChannelGraph, names: Sequence[str]):
+    ``scope``: count only the layers and parameters under that module prefix (e.g. a detector's backbone).
+    """
+
+    def __init__(self, graph: ChannelGraph, names: Sequence[str], scope: Optional[str] = None):
         self.names = list(names)
+        inside = (lambda name: True) if scope is None else (lambda name: name.startswith(scope + '.'))  # noqa: E731
         num_groups = len(graph.groups)
         macs = np.zeros((num_groups + 1, num_groups + 1), dtype=np.int64)
         params = np.zeros_like(macs)
-        params[0, 0] = graph.const_params
-        macs[0, 0] = graph.const_macs
+        params[0, 0] = sum(size for name, size in graph.other_params.items() if inside(name))
         for layer in graph.layers:
-            self._add_layer(graph, layer, macs, params)
+            if inside(layer.name):
+                self._add_layer(graph, layer, macs, params)
         # Fold the fixed groups in at their full widths: w~ = P [1, s], s = widths of the searchable groups.
         fold = np.zeros((num_groups + 1, len(self.names) + 1), dtype=np.int64)
         fold[0, 0] = 1
@@ -71,6 +75,13 @@ class ResourceEstimator:
     def params(self, widths: Dict[str, int]) -> int:
         vec = self._vector(widths)
         return int(vec @ self._params @ vec)
+
+    def flops_per_channel(self, widths: Dict[str, int]) -> Dict[str, int]:
+        """FLOPs one more channel of each group adds at ``widths`` (its own layers' outputs and its consumers'
+        inputs): the gradient of the quadratic form."""
+        vec = self._vector(widths)
+        gradient = (self._macs + self._macs.T) @ vec
+        return {name: int(gradient[i + 1]) for i, name in enumerate(self.names)}
 
     def batch(self, widths: np.ndarray) -> Dict[str, np.ndarray]:
         """FLOPs and params of many candidates at once: ``widths`` is ``(N, len(names))`` in channels."""

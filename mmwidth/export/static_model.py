@@ -2,12 +2,15 @@
 import copy
 from typing import Mapping
 
+import torch
 from torch import nn
+from torch.nn.modules.conv import _ConvNd
 
-from ..sharing.index_sets import IndexSet, width_of
+from ..sharing.index_sets import IndexSet
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_layers import make_static, take
 from ..supernet.dynamic_supernet import layer_index_sets
+from ..supernet.resize import TENSOR_NAMES, set_layer_tensors
 
 
 def export_static_model(model: nn.Module, space: WidthSpace, index_sets: Mapping[str, IndexSet]) -> nn.Module:
@@ -25,38 +28,17 @@ def export_static_model(model: nn.Module, space: WidthSpace, index_sets: Mapping
         if in_index is None and out_index is None:
             continue
         module = static.get_submodule(layer.name)
-        index_device = module.weight.device if module.weight is not None else None
-        in_index, out_index = (i.to(index_device) if hasattr(i, 'to') else i for i in (in_index, out_index))
+        device = next(module.state_dict().values().__iter__()).device
+        in_index, out_index = (i.to(device) if isinstance(i, torch.Tensor) else i for i in (in_index, out_index))
         _shrink(module, in_index, out_index, layer.depthwise)
     return static
 
 
-def _replace(module: nn.Module, name: str, tensor) -> None:
-    if tensor is None:
-        return
-    old = getattr(module, name)
-    if isinstance(old, nn.Parameter):
-        setattr(module, name, nn.Parameter(tensor.detach().clone(), requires_grad=old.requires_grad))
-    else:
-        setattr(module, name, tensor.detach().clone())
-
-
 def _shrink(module: nn.Module, in_index: IndexSet, out_index: IndexSet, depthwise: bool) -> None:
-    out_width = width_of(out_index, module.weight.shape[0]) if module.weight is not None else None
-    if isinstance(module, nn.Linear):
-        _replace(module, 'weight', take(take(module.weight, 0, out_index), 1, in_index))
-        _replace(module, 'bias', take(module.bias, 0, out_index))
-        module.out_features, module.in_features = module.weight.shape
-    elif isinstance(module, nn.modules.conv._ConvNd):
+    if isinstance(module, (nn.Linear, _ConvNd)):
         weight = take(module.weight, 0, out_index)
-        _replace(module, 'weight', weight if depthwise else take(weight, 1, in_index))
-        _replace(module, 'bias', take(module.bias, 0, out_index))
-        module.out_channels = module.weight.shape[0]
-        if depthwise:
-            module.in_channels = module.groups = module.out_channels
-        else:
-            module.in_channels = module.weight.shape[1] * module.groups
-    else:  # batch norm
-        for name in ('weight', 'bias', 'running_mean', 'running_var'):
-            _replace(module, name, take(getattr(module, name), 0, out_index))
-        module.num_features = out_width if out_width is not None else module.running_mean.shape[0]
+        tensors = dict(weight=weight if depthwise else take(weight, 1, in_index),
+                       bias=take(module.bias, 0, out_index))
+    else:  # batch norm: its channels are its output index set
+        tensors = {name: take(getattr(module, name), 0, out_index) for name in TENSOR_NAMES}
+    set_layer_tensors(module, depthwise, tensors)

@@ -3,7 +3,7 @@
 An index set is ``None`` (every channel), a ``slice`` (contiguous channels: layers take views, no copies) or a
 sorted ``LongTensor`` (arbitrary channels: layers gather them).
 """
-from typing import Dict, Mapping, Optional, Union
+from typing import Dict, Mapping, Optional, Sequence, Union
 
 import torch
 
@@ -65,3 +65,20 @@ def width_of(index: IndexSet, channels: int) -> int:
     if isinstance(index, slice):
         return index.stop - index.start
     return int(index.numel())
+
+
+def local_free(edges: Sequence[int], bins: int, zone_offset: int,
+               generator: Optional[torch.Generator] = None) -> IndexSet:
+    """CafeNet's locally free pattern for a width of ``bins`` bins (bin ``j`` ends at channel ``edges[j]``).
+
+    The first ``bins - f`` bins are base channels; the other ``f = min(zone_offset, bins)`` bins are drawn from
+    the local zone ``[bins - f, bins + f)`` around the boundary (clipped at the last bin). ``zone_offset=0`` is
+    the left pattern.
+    """
+    free = min(zone_offset, bins)
+    zone = list(range(bins - free, min(bins + free, len(edges))))
+    drawn = torch.randperm(len(zone), generator=generator)[:free].tolist()
+    selected = list(range(bins - free)) + sorted(zone[i] for i in drawn)
+    starts = [0] + list(edges[:-1])
+    index = torch.cat([torch.arange(starts[b], edges[b]) for b in selected])
+    return None if index.numel() == edges[-1] else as_slice(index)

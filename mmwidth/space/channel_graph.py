@@ -60,12 +60,12 @@ class Layer:
 
 @dataclass
 class ChannelGraph:
-    """Channel groups of a model, the layers that depend on them and the parameters that depend on none."""
+    """Channel groups of a model, the layers that depend on them and the parameters that depend on none
+    (``other_params``: parameter name -> size, for the parameters outside the traced layers)."""
     groups: List[ChannelGroup]
     layers: List[Layer]
     input_shape: Tuple[int, ...]
-    const_params: int = 0
-    const_macs: int = 0
+    other_params: Dict[str, int] = field(default_factory=dict)
     index: Dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -99,4 +99,4 @@ class ChannelGraph:
             target.fixed_reason = target.fixed_reason or group.fixed_reason
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
-        return ChannelGraph(groups, layers, self.input_shape, self.const_params, self.const_macs)
+        return ChannelGraph(groups, layers, self.input_shape, self.other_params)

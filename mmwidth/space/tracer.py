@@ -514,9 +514,9 @@ class ChannelTracer:
                                        fixed_reason=fixed[0] if fixed else None))
         self._add_members(groups, layers)
         _name_groups(groups, [self._groups[r] for r in roots])
-        layer_params = sum(p.numel() for name in self._layers for p in modules[name].parameters(recurse=False))
-        const_params = sum(p.numel() for p in model.parameters()) - layer_params
-        return ChannelGraph(groups, layers, input_shape, const_params=const_params)
+        layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
+        other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
+        return ChannelGraph(groups, layers, input_shape, other_params=other_params)
 
     def _policy_reasons(self, producers: List[str], modules: Dict[str, nn.Module]) -> List[str]:
         """Why a group that the graph allows to change is still kept (scope, exclusions, frozen layers)."""

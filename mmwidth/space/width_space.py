@@ -12,37 +12,61 @@ from .channel_graph import ChannelGraph, ChannelGroup
 from .tracer import ChannelTracer
 
 Subnet = Dict[str, int]
-SPACE_OPTIONS = ('input_shape', 'scope', 'exclude', 'strict', 'tie', 'fix', 'ratios', 'bins', 'min_bins', 'divisor')
+SPACE_OPTIONS = ('input_shape', 'scope', 'exclude', 'strict', 'tie', 'fix', 'ratios', 'bins', 'flops_bins', 'min_bins',
+                 'max_bins', 'divisor')
 
 
 class SubnetError(WidthSearchError, ValueError):
     """A width config does not fit the width space (unknown or missing groups, widths out of range)."""
 
 
-def channel_choices(channels: int, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
-                    min_bins: int = 1, divisor: int = 1) -> List[int]:
-    """The widths (in channels) a group of ``channels`` may take.
+def bin_edges(channels: int, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
+              bin_size: Optional[int] = None, divisor: int = 1) -> List[int]:
+    """The bin edges of a group of ``channels``: keeping ``c`` bins keeps ``edges[c - 1]`` channels.
 
-    ``bins``: width ``c`` bins keeps ``ceil(c * channels / bins)`` channels, ``c`` in ``[min_bins, bins]``.
-    ``ratios``: keeps ``ceil(r * channels)`` channels. Neither: every count from 1 to ``channels``.
-    ``divisor``: rounds each width to the nearest multiple (at least one divisor, at most ``channels``);
-    widths that become equal are kept once.
+    ``bins``: ``B`` bins, bin ``c`` ends at ``ceil(c * channels / B)`` (with fewer channels than bins some bins
+    are empty, so that ``c`` still counts bins). ``ratios``: edges at ``ceil(r * channels)``. ``bin_size``:
+    bins of that many channels, the last one ragged. None of them: every channel is a bin. ``divisor`` rounds
+    each edge to the nearest multiple (at least one divisor, at most ``channels``); edges that become equal
+    are kept once.
     """
+    if sum(option is not None for option in (ratios, bins, bin_size)) > 1:
+        raise ConfigError('give only one of ratios, bins and FLOPs-sensitive bins for the width choices')
     if ratios is not None:
         if not ratios or any(not 0 < r <= 1 for r in ratios):
             raise ConfigError(f'width ratios must lie in (0, 1], got {list(ratios)}')
-        raw = [math.ceil(r * channels - 1e-9) for r in ratios]
+        raw = sorted(set(math.ceil(r * channels - 1e-9) for r in ratios))
     elif bins is not None:
-        if bins < 1 or not 1 <= min_bins <= bins:
-            raise ConfigError(f'need 1 <= min_bins <= bins, got min_bins={min_bins}, bins={bins}')
-        raw = [-(-c * channels // bins) for c in range(min_bins, bins + 1)]
+        if bins < 1:
+            raise ConfigError(f'bins must be >= 1, got {bins}')
+        raw = [-(-c * channels // bins) for c in range(1, bins + 1)]
     else:
-        raw = list(range(1, channels + 1))
+        size = bin_size or 1
+        raw = list(range(size, channels, size)) + [channels]
     if divisor < 1:
         raise ConfigError(f'the channel divisor must be >= 1, got {divisor}')
     if divisor > 1:
-        raw = [min(channels, max(divisor, int(k / divisor + 0.5) * divisor)) for k in raw]
-    return sorted(set(max(1, k) for k in raw))
+        raw = sorted(set(min(channels, max(divisor, int(k / divisor + 0.5) * divisor)) for k in raw))
+    return [max(1, k) for k in raw]
+
+
+def channel_choices(edges: Sequence[int], min_bins: int = 1, max_bins: Optional[int] = None) -> List[int]:
+    """The distinct widths a group may take: the edges from ``min_bins`` to ``max_bins`` bins (default: all)."""
+    last = len(edges) if max_bins is None else max_bins
+    if not 1 <= min_bins <= last <= len(edges):
+        raise ConfigError(f'need 1 <= min_bins <= max_bins <= {len(edges)} bins, got min_bins={min_bins}, '
+                          f'max_bins={max_bins}')
+    return sorted(set(edges[min_bins - 1:last]))
+
+
+def flops_sensitive_bin_sizes(estimator: ResourceEstimator, full: Mapping[str, int], min_bin: int,
+                              max_bin: int) -> Dict[str, int]:
+    """CafeNet's FLOPs-sensitive bins: a group whose channel costs ``f`` FLOPs gets bins of
+    ``clip(2^ceil(log2(max f / f)), min_bin, max_bin)`` channels, so that every bin costs about the same."""
+    cost = estimator.flops_per_channel(full)
+    top = max(cost.values())
+    return {name: int(np.clip(2**math.ceil(math.log2(top / max(f, 1))), min_bin, max_bin))
+            for name, f in cost.items()}
 
 
 class WidthSpace:
@@ -50,21 +74,29 @@ class WidthSpace:
 
     Args:
         graph: the traced :class:`ChannelGraph`.
-        ratios / bins / min_bins / divisor: the width choices of every group (see :func:`channel_choices`).
+        ratios / bins / divisor: the bins of every group (see :func:`bin_edges`).
+        flops_bins: ``dict(min_bin, max_bin)`` for FLOPs-sensitive bins instead (CafeNet).
+        min_bins / max_bins: the choices are the widths of ``min_bins`` to ``max_bins`` bins (BCNetV2 searches
+            ``[m, N]`` in a supernet widened to ``N + m`` bins).
         tie: lists of group names that must share one width (and one index set).
         fix: group names kept at full width, or a mapping name -> channels kept in every subnet.
     """
 
     def __init__(self, graph: ChannelGraph, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
-                 min_bins: int = 1, divisor: int = 1, tie: Sequence[Sequence[str]] = (),
+                 flops_bins: Optional[Mapping[str, int]] = None, min_bins: int = 1, max_bins: Optional[int] = None,
+                 divisor: int = 1, tie: Sequence[Sequence[str]] = (),
                  fix: Union[Sequence[str], Mapping[str, int], None] = None):
         for names in tie:
             self._check_names('tie', names, [g.name for g in graph.groups])
         self.graph = graph.tied(tie) if tie else graph
         self.groups: List[ChannelGroup] = [g for g in self.graph.groups if g.searchable]
         self.names = [g.name for g in self.groups]
+        self.estimator = ResourceEstimator(self.graph, self.names)
+        sizes = flops_sensitive_bin_sizes(self.estimator, self.full(), **flops_bins) if flops_bins else {}
+        self.edges: Dict[str, List[int]] = {
+            g.name: bin_edges(g.channels, ratios, bins, sizes.get(g.name), divisor) for g in self.groups}
         self.choices: Dict[str, List[int]] = {
-            g.name: channel_choices(g.channels, ratios, bins, min_bins, divisor) for g in self.groups}
+            name: channel_choices(edges, min_bins, max_bins) for name, edges in self.edges.items()}
         fix = dict.fromkeys(fix) if fix is not None and not isinstance(fix, Mapping) else dict(fix or {})
         self._check_names('fix', list(fix), self.names)
         for name, width in fix.items():
@@ -73,7 +105,6 @@ class WidthSpace:
             if not isinstance(width, int) or not 1 <= width <= full:
                 raise ConfigError(f'fix: group "{name}" has {full} channels; cannot fix it at {width}')
             self.choices[name] = [width]
-        self.estimator = ResourceEstimator(self.graph, self.names)
 
     @classmethod
     def from_model(cls, model: nn.Module, input_shape: Sequence[int], scope: Optional[Sequence[str]] = None,
@@ -112,6 +143,12 @@ class WidthSpace:
     def sample(self, rng: np.random.Generator) -> Subnet:
         """One width per group, each uniform over its choices."""
         return {name: int(choices[rng.integers(len(choices))]) for name, choices in self.choices.items()}
+
+    def scoped_estimator(self, scope: str) -> ResourceEstimator:
+        """FLOPs and params of the layers and parameters under a module prefix only (e.g. ``'backbone'``)."""
+        if not any(layer.name.startswith(scope + '.') for layer in self.graph.layers):
+            raise ConfigError(f'no traced layer lies under "{scope}"')
+        return ResourceEstimator(self.graph, self.names, scope)
 
     def flops(self, subnet: Mapping[str, int]) -> int:
         return self.estimator.flops(subnet)

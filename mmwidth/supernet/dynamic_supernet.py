@@ -8,7 +8,7 @@ from torch import nn
 from ..sharing.index_sets import IndexSet, as_slice, index_tensor
 from ..space.channel_graph import ChannelGraph, Layer
 from ..space.width_space import WidthSpace
-from .dynamic_layers import make_dynamic
+from .dynamic_layers import DynamicLayerMixin, make_dynamic
 
 
 def layer_index_sets(graph: ChannelGraph, layer: Layer,
@@ -43,7 +43,9 @@ def _input_index(graph: ChannelGraph, layer: Layer, group_index: Mapping[int, In
 class DynamicSupernet:
     """Makes every layer that touches a searchable group of ``space`` dynamic (in place) and switches subnets.
 
-    It is a plain object, not a module, so that wrapping a model in it adds no parameters and no state.
+    It is a plain object, not a module, so that wrapping a model in it adds no parameters and no state. Layers
+    are looked up by name at every switch, so a layer that was replaced after construction (e.g. MMEngine
+    reverting SyncBN to BN outside distributed runs) becomes dynamic too.
     """
 
     def __init__(self, model: nn.Module, space: WidthSpace):
@@ -51,24 +53,29 @@ class DynamicSupernet:
         self.space = space
         self._group_id = {name: space.graph.index[name] for name in space.names}
         searchable = set(self._group_id.values())
-        self.layers: List[Tuple[nn.Module, Layer]] = []
-        for layer in space.graph.layers:
-            if searchable.intersection(layer.groups()):
-                module = make_dynamic(model.get_submodule(layer.name), depthwise=layer.depthwise)
-                self.layers.append((module, layer))
+        self._layers = [layer for layer in space.graph.layers if searchable.intersection(layer.groups())]
         self.active: Optional[Dict[str, IndexSet]] = None
+
+    def layers(self) -> List[Tuple[nn.Module, Layer]]:
+        """The dynamic layers with their traced description (converting any that is not dynamic yet)."""
+        found = []
+        for layer in self._layers:
+            module = self.model.get_submodule(layer.name)
+            found.append((make_dynamic(module, layer.depthwise) if not isinstance(module, DynamicLayerMixin)
+                          else module, layer))
+        return found
 
     def activate(self, index_sets: Mapping[str, IndexSet]) -> None:
         """Makes every dynamic layer use the channels ``index_sets`` gives each group (absent group = all)."""
         device = next(self.model.parameters()).device
         group_index = {self._group_id[name]: _to(index, device) for name, index in index_sets.items()}
-        for module, layer in self.layers:
+        for module, layer in self.layers():
             module.mmwidth_in, module.mmwidth_out = layer_index_sets(self.space.graph, layer, group_index)
         self.active = dict(index_sets)
 
     def deactivate(self) -> None:
         """Back to the full supernet."""
-        for module, _ in self.layers:
+        for module, _ in self.layers():
             module.mmwidth_in = module.mmwidth_out = None
         self.active = None
 

@@ -1,4 +1,5 @@
 """Configs: loading with clear errors, building models in their default scope, and the task's input size."""
+import copy
 import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 
@@ -38,10 +39,14 @@ def enter_default_scope(cfg: Config) -> str:
 
 
 def build_model(cfg: Config) -> nn.Module:
-    """Builds ``cfg.model`` in the config's default scope."""
+    """Builds ``cfg.model`` in the config's default scope, with the config's top-level ``data_preprocessor``
+    when the model names none (as MMEngine's runner does: mmpretrain configs keep it there)."""
     enter_default_scope(cfg)
+    model_cfg = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
     try:
-        return MODELS.build(cfg.model)
+        return MODELS.build(model_cfg)
     except Exception as err:
         raise ConfigError(f'cannot build the model of this config: {type(err).__name__}: {err}') from err
 

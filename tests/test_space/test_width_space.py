@@ -3,24 +3,41 @@ import numpy as np
 import pytest
 from conftest import build_package_model
 
-from mmwidth.space.width_space import SubnetError, WidthSpace, channel_choices
+from mmwidth.space.width_space import SubnetError, WidthSpace, bin_edges, channel_choices
 from mmwidth.utils.errors import ConfigError
 
 
-def test_channel_choices():
-    assert channel_choices(6) == [1, 2, 3, 4, 5, 6]
-    assert channel_choices(10, bins=4) == [3, 5, 8, 10]  # ceil(c * 10 / 4)
-    assert channel_choices(20, bins=20, min_bins=4) == list(range(4, 21))
-    assert channel_choices(96, ratios=[0.25, 0.5, 1.0]) == [24, 48, 96]
+def test_bin_edges_and_choices():
+    assert bin_edges(6) == [1, 2, 3, 4, 5, 6]
+    assert bin_edges(10, bins=4) == [3, 5, 8, 10]  # ceil(c * 10 / 4)
+    assert channel_choices(bin_edges(20, bins=20), min_bins=4) == list(range(4, 21))
+    assert channel_choices(bin_edges(24, bins=6), min_bins=2, max_bins=4) == [8, 12, 16]  # BCNetV2: [m, N]
+    assert bin_edges(96, ratios=[0.25, 0.5, 1.0]) == [24, 48, 96]
+    assert bin_edges(20, bin_size=8) == [8, 16, 20]  # the last bin is ragged
     # rounded to multiples of 8 and de-duplicated; never above the full width
-    assert channel_choices(20, bins=10, divisor=8) == [8, 16, 20]
-    assert channel_choices(4, divisor=8) == [4]
+    assert bin_edges(20, bins=10, divisor=8) == [8, 16, 20]
+    assert bin_edges(4, divisor=8) == [4]
+    # fewer channels than bins: empty bins keep bin counts meaningful, the choices are the distinct widths
+    assert bin_edges(3, bins=4) == [1, 2, 3, 3]
+    assert channel_choices(bin_edges(3, bins=4), min_bins=2) == [2, 3]
 
 
-@pytest.mark.parametrize('options', [dict(ratios=[0, 1]), dict(bins=4, min_bins=5), dict(divisor=0)])
-def test_bad_choice_options(options):
+@pytest.mark.parametrize('options', [dict(ratios=[0, 1]), dict(bins=0), dict(divisor=0), dict(bins=4, bin_size=2)])
+def test_bad_bin_options(options):
     with pytest.raises(ConfigError):
-        channel_choices(16, **options)
+        bin_edges(16, **options)
+    with pytest.raises(ConfigError, match='min_bins'):
+        channel_choices([4, 8, 12], min_bins=3, max_bins=2)
+
+
+def test_flops_sensitive_bins(resnet18):
+    space = WidthSpace.from_model(resnet18, (3, 32, 32), flops_bins=dict(min_bin=4, max_bin=64))
+    cost = space.estimator.flops_per_channel(space.full())
+    sizes = {name: space.edges[name][0] for name in space.names}
+    cheapest, dearest = min(cost, key=cost.get), max(cost, key=cost.get)
+    assert sizes[dearest] == 4 and sizes[cheapest] > sizes[dearest]  # expensive groups get fine bins
+    for name in space.names:  # every bin of a group costs about as much as a bin of any other group
+        assert cost[name] * sizes[name] <= 2 * cost[dearest] * 4 or sizes[name] == 64
 
 
 @pytest.fixture(scope='module')

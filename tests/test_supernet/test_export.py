@@ -33,7 +33,7 @@ def test_dynamic_subnet_equals_exported_model(supernet, pattern):
     assert not any(isinstance(m, DynamicLayerMixin) for m in static.modules())
     torch.testing.assert_close(forward_tensor(static.eval(), x), expected, atol=1e-4, rtol=1e-4)
     # the supernet itself is untouched: full width again outside the block
-    assert all(m.mmwidth_out is None and m.mmwidth_in is None for m, _ in dynamic.layers)
+    assert all(m.mmwidth_out is None and m.mmwidth_in is None for m, _ in dynamic.layers())
 
 
 def test_wrong_channels_are_detected(supernet):

@@ -1,0 +1,82 @@
+"""Compare the search loops on Channel-Bench-Macro, with the table as the oracle (no training).
+
+Every loop runs through the same code path as tools/search.py (the configs
+configs/channel_bench_macro/search_<loop>_cbm-<space>_oracle.py). For each loop and budget (a fraction of the
+largest arch's FLOPs) it prints the table's best `mean` accuracy within the budget, the mean regret over seeds
+(best minus found), how many seeds came within 0.1 points, and the evaluations used.
+"""
+import argparse
+import os.path as osp
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmwidth.apis.search import run_search  # noqa: E402
+from mmwidth.benchmarks.cbm_table import load_cbm_table  # noqa: E402
+from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
+
+LOOPS = ('evolution', 'random', 'greedy')
+HIT = 0.1  # accuracy points
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--space', choices=['resnet', 'mobilenet'], required=True)
+    parser.add_argument('--table', required=True, help='Results_ResNet.json / Results_MobileNet.json')
+    parser.add_argument('--budgets', type=float, nargs='+', default=[0.25, 0.5])
+    parser.add_argument('--evals', type=int, default=300, help='evaluations per search')
+    parser.add_argument('--seeds', type=int, default=10)
+    parser.add_argument('--loops', nargs='+', choices=LOOPS, default=list(LOOPS))
+    parser.add_argument('--json', action='store_true', help='print only JSON')
+    return parser.parse_args()
+
+
+def table_best(table: dict, fraction: float) -> float:
+    limit = fraction * max(record['flops'] for record in table.values())
+    return max(record['mean'] for record in table.values() if record['flops'] <= limit)
+
+
+def benchmark(args) -> list:
+    table = load_cbm_table(args.table)
+    rows = []
+    with tempfile.TemporaryDirectory() as work_root:
+        for loop in args.loops:
+            config = osp.join(ROOT, 'configs', 'channel_bench_macro', f'search_{loop}_cbm-{args.space}_oracle.py')
+            for fraction in args.budgets:
+                best = table_best(table, fraction)
+                found, evaluations = [], []
+                for seed in range(args.seeds):
+                    name = f'{loop}_{fraction}_{seed}'
+                    result = run_search(config, work_dir=osp.join(work_root, name), cfg_options={
+                        'search_cfg.scorer.table': args.table, 'search_cfg.budget.flops': f'{fraction * 100:g}%',
+                        'search_cfg.max_evaluations': args.evals, 'search_cfg.seed': seed,
+                        'search_cfg.plot': False, 'experiment_name': name, 'log_level': 'WARNING'})
+                    found.append(result['score'])
+                    evaluations.append(result['evaluations'])
+                regrets = best - np.array(found)
+                rows.append(dict(loop=loop, budget=fraction, best=best, mean_regret=float(regrets.mean()),
+                                 hits=int((regrets <= HIT).sum()), seeds=args.seeds,
+                                 evaluations=float(np.mean(evaluations))))
+    return rows
+
+
+def main():
+    args = parse_args()
+    with tool_session(json_output=True):  # the runners log a lot; keep stdout for the results
+        rows = benchmark(args)
+    if args.json:
+        print_json(dict(rows=rows))
+        return
+    print(f'Channel-Bench-Macro {args.space}: {args.seeds} seeds, up to {args.evals} evaluations per search')
+    print(f'{"loop":<10} {"budget":>6} {"best":>8} {"mean regret":>12} {"hits<=0.1":>10} {"evaluations":>12}')
+    for row in rows:
+        print(f'{row["loop"]:<10} {row["budget"]:>6.2f} {row["best"]:>8.3f} {row["mean_regret"]:>12.4f} '
+              f'{row["hits"]:>7}/{row["seeds"]:<2} {row["evaluations"]:>12.1f}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,4 @@
+# Evolutionary search of the bcnetv2 digits supernet (bcnetv2_cbm-resnet_digits.py) at 50% of its largest subnet's
+# FLOPs, scored on the held-out `val` split; a small search (at most 80 candidates) for a CPU:
+#   python tools/search.py configs/bcnetv2/bcnetv2_cbm-resnet_search_digits.py --checkpoint SUPERNET.pth
+_base_ = ['./bcnetv2_cbm-resnet_digits.py', '../_base_/searches/evolution_digits.py']

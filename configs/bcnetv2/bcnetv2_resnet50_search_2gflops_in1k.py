@@ -1,0 +1,5 @@
+# bcnetv2 evolutionary search of bcnetv2_resnet50_supernet_8xb64_in1k.py under 2000M FLOPs, scoring candidates on
+# the ~50k ImageNet training images held out from the supernet:
+#   python tools/search.py configs/bcnetv2/bcnetv2_resnet50_search_2gflops_in1k.py --checkpoint SUPERNET.pth
+_base_ = ['./bcnetv2_resnet50_supernet_8xb64_in1k.py', '../_base_/searches/evolution.py']
+search_cfg = dict(budget=dict(flops=2e9))

@@ -1,0 +1,7 @@
+from .autoslim import AutoSlim
+from .base import WidthSearchAlgorithm
+from .bcnet import BCNet, BCNetV2
+from .cafenet import CafeNet
+from .distributed import WidthSearchDDP
+
+__all__ = ['WidthSearchAlgorithm', 'AutoSlim', 'BCNet', 'BCNetV2', 'CafeNet', 'WidthSearchDDP']

@@ -1,0 +1,116 @@
+"""Library side of tools/export_subnet.py: a searched subnet as a plain model, its weights and its config."""
+import copy
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+
+from ..export.static_model import export_static_model
+from ..search.scorers import draw_calibration_batches, recalibrate
+from .search import resolve_scorer_references
+from ..search.subject import SearchSubject, plain_space_options
+from ..space.subnet_file import load_subnet, save_subnet
+from ..utils.checkpoint import load_checkpoint_file
+from ..utils.config import build_model, load_config
+from ..utils.errors import CheckpointError, ConfigError
+from ..utils.model_call import flatten_tensors
+
+# Hooks that only make sense on a supernet.
+SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook')
+
+
+def load_supernet_weights(model: torch.nn.Module, checkpoint: str) -> None:
+    """Loads a supernet checkpoint strictly, with one line naming what does not fit."""
+    state = load_checkpoint_file(checkpoint)
+    state_dict = state.get('state_dict', state)
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        missing = [k for k in model.state_dict() if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in model.state_dict()]
+        detail = f'{len(missing)} missing keys (e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. ' \
+                 f'{unexpected[:2]})' if missing or unexpected else str(err).splitlines()[-1].strip()
+        raise CheckpointError(f'checkpoint {checkpoint} does not fit the supernet of this config: {detail}') from err
+
+
+def _calibration(cfg: Config) -> dict:
+    """How the search recalibrated batch norms (its scorer's settings), so the export gets the same statistics."""
+    scorer = (cfg.get('search_cfg') or {}).get('scorer') or {}
+    loader = scorer.get('calibration_dataloader') or cfg.get('train_dataloader')
+    if loader is None:
+        raise ConfigError('exporting recalibrates batch norms: the config needs a train_dataloader or a '
+                          'search_cfg.scorer.calibration_dataloader')
+    return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
+
+
+def _best_pattern(subnet_file: str) -> Optional[str]:
+    """The best-scoring side or placement of a search result (None for a plain subnet file)."""
+    with open(subnet_file) as f:
+        data = json.load(f)
+    patterns = data.get('patterns') if isinstance(data, dict) else None
+    return max(patterns, key=patterns.get) if patterns else None
+
+
+def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None) -> dict:
+    """Writes ``out_dir/model.pth`` (the subnet's weights inherited from the supernet, with batch-norm statistics
+    recalibrated as in the search), ``out_dir/config.py`` (builds that plain model for tools/test.py and
+    tools/train.py) and ``out_dir/subnet.json``.
+
+    ``side`` picks the subnet that stands for the widths: ``left``/``right`` for BCNet, ``placement<k>`` for
+    CafeNet; by default the best-scoring one of a search result, else the first.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    resolve_scorer_references(cfg)
+    model = build_model(cfg)
+    load_supernet_weights(model, checkpoint)
+    subject = SearchSubject.from_model(model, cfg)
+    widths = subject.space.check_subnet(load_subnet(subnet_file), source=f'subnet file {subnet_file}')
+    patterns = subject.patterns(widths)
+    side = side or _best_pattern(subnet_file) or next(iter(patterns))
+    if side not in patterns:
+        raise ConfigError(f'--side {side} is not one of this supernet\'s subnets: {sorted(patterns)}')
+    batches = draw_calibration_batches(**_calibration(cfg))
+    architecture = subject.architecture
+    with subject.supernet.subnet(patterns[side]):
+        recalibrate(subject.model, batches)
+        static = export_static_model(architecture, subject.space, patterns[side])
+        _check_same_outputs(subject.model, architecture, static, batches[0])
+    os.makedirs(out_dir, exist_ok=True)
+    weights = osp.join(out_dir, 'model.pth')
+    torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
+                weights)
+    save_subnet(osp.join(out_dir, 'subnet.json'), widths)
+    _exported_config(cfg, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
+    return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
+                side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
+
+
+@torch.no_grad()
+def _check_same_outputs(model, architecture, static, batch) -> None:
+    """The exported model must compute what the supernet's subnet computes (a guard against silent errors)."""
+    data = model.data_preprocessor(batch, False)
+    architecture.eval()
+    static.eval()
+    expected = flatten_tensors(architecture(data['inputs'], mode='tensor'))
+    got = flatten_tensors(static(data['inputs'], mode='tensor'))
+    if any(a.shape != b.shape or not torch.allclose(a, b, atol=1e-4, rtol=1e-4) for a, b in zip(expected, got)):
+        raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
+
+
+def _exported_config(cfg: Config, widths: dict, weights: str) -> Config:
+    exported = copy.deepcopy(cfg)
+    if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps
+        architecture, space = cfg.model.architecture, dict(cfg.model.width_space)
+    else:
+        architecture, space = {k: v for k, v in cfg.model.items()}, plain_space_options(cfg)
+    exported.model = dict(type='mmwidth.SlimmedModel', architecture=architecture, channels=widths,
+                          width_space=space)
+    exported.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') not in SUPERNET_HOOKS]
+    exported.load_from = weights  # fine-tuning starts from the inherited weights; set None to train from scratch
+    exported.resume = False
+    for key in ('search_cfg', 'width_space', 'work_dir'):
+        exported.pop(key, None)
+    return exported

@@ -1,0 +1,4 @@
+from .channel_fairness import ChannelFairnessHook
+from .norm_recalibration import SubnetNormRecalibrationHook
+
+__all__ = ['ChannelFairnessHook', 'SubnetNormRecalibrationHook']

@@ -1,0 +1,49 @@
+"""Meaningful validation of a supernet: its evaluated subnet gets its own batch-norm statistics first."""
+import copy
+import itertools
+from typing import Iterator, Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ..registry import HOOKS
+from ..supernet.norm_statistics import InfiniteBatches, recalibrate_norm_statistics
+from ..utils.errors import ConfigError
+
+
+@HOOKS.register_module()
+class SubnetNormRecalibrationHook(Hook):
+    """Before validation and testing, re-estimates the batch-norm statistics of the algorithm's evaluated subnet
+    on ``num_batches`` training batches; without it the running statistics, mixed over all sampled subnets,
+    fit none of them and the logged accuracy says nothing."""
+    priority = 'HIGH'
+
+    def __init__(self, num_batches: int = 20):
+        self.num_batches = num_batches
+        self._batches: Optional[Iterator] = None
+
+    def next_batches(self, runner) -> Iterator:
+        """Batches from a loader of its own built like the training one: iterating the runner's training loader
+        a second time would disturb the training loop (an InfiniteSampler's index stream is shared)."""
+        if self._batches is None:
+            self._batches = InfiniteBatches(runner.build_dataloader(copy.deepcopy(runner.cfg.train_dataloader),
+                                                                     seed=runner.seed))
+        return itertools.islice(self._batches, self.num_batches)
+
+    def recalibrate(self, runner) -> None:
+        algorithm = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if not hasattr(algorithm, 'eval_widths'):
+            raise ConfigError('SubnetNormRecalibrationHook needs a width-search algorithm as the model')
+
+        def run(batch):
+            data = algorithm.data_preprocessor(batch, False)
+            algorithm.architecture(data['inputs'], data.get('data_samples'), mode='tensor')
+
+        with algorithm.supernet.subnet(algorithm.index_sets(algorithm.eval_widths())):
+            recalibrate_norm_statistics(algorithm.architecture, self.next_batches(runner), run)
+
+    def before_val(self, runner) -> None:
+        self.recalibrate(runner)
+
+    def before_test(self, runner) -> None:
+        self.recalibrate(runner)

@@ -1,0 +1,55 @@
+"""What the entry points (train, test, search, export) share: common options, the config they run and the
+runner."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from .config import DictAction, load_config
+from .distributed import init_cpu_distributed
+from .errors import CheckpointError, ConfigError
+
+
+def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parses the command line with the options train.py and test.py share added to ``parser``."""
+    parser.add_argument('--work-dir', help='where logs and checkpoints go (default: ./work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value pairs such as train_cfg.max_iters=100 '
+                        '(lists as key="[a,b]" or key=a,b; no white space), merged after the other options')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def check_checkpoint(path: str) -> None:
+    """Fails early on a missing local checkpoint (URLs are left to MMEngine to fetch)."""
+    if '://' not in path and not osp.isfile(path):
+        raise CheckpointError(f'checkpoint not found: {path}')
+
+
+def setup_config(args: argparse.Namespace) -> Config:
+    """The config with the work dir and launcher of the command line (for both tools)."""
+    cfg = load_config(args.config)
+    init_cpu_distributed(args.launcher)
+    cfg.launcher = args.launcher
+    # work dir: the command line, else the config's, else one named after the config
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's ``runner_type`` if it names one, else MMEngine's runner."""
+    try:
+        return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    except Exception as err:
+        raise ConfigError(f'cannot build the runner of this config: {type(err).__name__}: {err}') from err

@@ -1,0 +1,53 @@
+"""The four digits supernet configs train through tools/train.py; fairness as the methods promise; resuming
+continues the same sequence of widths."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def train(algo: str, work_dir: Path, *options: str) -> None:
+    config = ROOT / 'configs' / algo / f'{algo}_cbm-resnet_digits.py'
+    result = subprocess.run(
+        [sys.executable, str(ROOT / 'tools' / 'train.py'), str(config), '--work-dir', str(work_dir),
+         '--cfg-options', 'train_cfg.val_interval=1000', 'default_hooks.logger.interval=1', *options],
+        capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def scalars(work_dir: Path) -> list:
+    """Every logged training record, over all runs in ``work_dir`` (oldest first)."""
+    records = []
+    for run in sorted(p for p in work_dir.iterdir() if (p / 'vis_data' / 'scalars.json').is_file()):
+        lines = (run / 'vis_data' / 'scalars.json').read_text().splitlines()
+        records += [json.loads(line) for line in lines]
+    return [r for r in records if 'loss' in r]
+
+
+@pytest.mark.parametrize('algo,iters,fair', [
+    ('bcnetv2', 22, lambda cv: cv == 0.0),   # exact fairness after an even number of steps
+    ('bcnet', 40, lambda cv: cv < 0.1),      # equal in expectation
+    ('autoslim', 10, lambda cv: cv > 0.2),   # left channels serve every width
+    ('cafenet', 10, lambda cv: cv >= 0.0),
+])
+def test_digits_supernet_training(tmp_path, algo, iters, fair):
+    train(algo, tmp_path, f'train_cfg.max_iters={iters}')
+    records = scalars(tmp_path)
+    assert records[-1]['step'] == iters
+    assert fair(records[-1]['fairness/cv']), records[-1]
+    picture = tmp_path / 'channel_fairness.png'
+    assert picture.is_file() and picture.stat().st_size > 10_000
+
+
+def test_resume_continues_the_width_sequence(tmp_path):
+    options = ['default_hooks.checkpoint.interval=3']
+    train('bcnet', tmp_path / 'straight', 'train_cfg.max_iters=12', *options)
+    train('bcnet', tmp_path / 'resumed', 'train_cfg.max_iters=7', *options)  # stops after iteration 7
+    train('bcnet', tmp_path / 'resumed', 'train_cfg.max_iters=12', *options, 'resume=True')  # from iteration 6
+    straight = {r['step']: r['subnet_mflops'] for r in scalars(tmp_path / 'straight')}
+    resumed = {r['step']: r['subnet_mflops'] for r in scalars(tmp_path / 'resumed')}  # 7 is logged twice
+    assert sorted(resumed) == list(range(1, 13)) and resumed == straight

@@ -1,0 +1,37 @@
+"""Export a searched subnet of a supernet as a plain, physically smaller model.
+
+Writes DIR/model.pth (weights inherited from the supernet, batch-norm statistics recalibrated as in the search),
+DIR/config.py (for tools/test.py and tools/train.py) and DIR/subnet.json.
+"""
+import argparse
+
+import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
+from mmwidth.apis.export import export_subnet
+from mmwidth.utils.cli import tool_session
+from mmwidth.utils.config import DictAction, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='the supernet (or search) config')
+    parser.add_argument('subnet', help='SUBNET.json or a search_result.json')
+    parser.add_argument('--checkpoint', required=True, help='the trained supernet')
+    parser.add_argument('--out', required=True, help='output directory')
+    parser.add_argument('--side', help='left or right (BCNet), placement<k> (CafeNet); default: the best '
+                        'of a search result, else the first')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings (e.g. the search\'s calibration), key=value pairs')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    with tool_session(json_output=False):
+        cfg = load_config(args.config, args.cfg_options)
+        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side)
+    print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '
+          f'{result["params"] / 1e6:.3f}M params\n  weights {result["model"]}\n  config  {result["config"]}')
+
+
+if __name__ == '__main__':
+    main()
