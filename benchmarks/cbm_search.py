@@ -18,6 +18,7 @@ sys.path.insert(0, ROOT)
 from mmwidth.apis.search import run_search  # noqa: E402
 from mmwidth.benchmarks.cbm_table import load_cbm_table  # noqa: E402
 from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
+from mmwidth.utils.config import DictAction  # noqa: E402
 
 LOOPS = ('evolution', 'random', 'greedy')
 HIT = 0.1  # accuracy points
@@ -31,6 +32,8 @@ def parse_args():
     parser.add_argument('--evals', type=int, default=300, help='evaluations per search')
     parser.add_argument('--seeds', type=int, default=10)
     parser.add_argument('--loops', nargs='+', choices=LOOPS, default=list(LOOPS))
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override settings of the search configs, e.g. search_cfg.top_k=5')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -54,7 +57,8 @@ def benchmark(args) -> list:
                     result = run_search(config, work_dir=osp.join(work_root, name), cfg_options={
                         'search_cfg.scorer.table': args.table, 'search_cfg.budget.flops': f'{fraction * 100:g}%',
                         'search_cfg.max_evaluations': args.evals, 'search_cfg.seed': seed,
-                        'search_cfg.plot': False, 'experiment_name': name, 'log_level': 'WARNING'})
+                        'search_cfg.plot': False, 'experiment_name': name, 'log_level': 'WARNING',
+                        **args.cfg_options})
                     found.append(result['score'])
                     evaluations.append(result['evaluations'])
                 regrets = best - np.array(found)

@@ -33,9 +33,9 @@ def run(step: str, *args: str) -> None:
     print(f'    ({step}: {time.time() - started:.0f} s)', flush=True)
 
 
-def test_accuracy(config: str, checkpoint: str, out: str, *options: str) -> float:
-    run(f'testing {checkpoint}', 'tools/test.py', config, checkpoint, '--work-dir', osp.dirname(out), '--out', out,
-        '--out-item', 'metrics', *options)
+def test_accuracy(config: str, checkpoint: str, out: str) -> float:
+    run(f'4/4 testing {checkpoint} on the test split', 'tools/test.py', config, checkpoint, '--work-dir',
+        osp.dirname(out), '--out', out, '--out-item', 'metrics')
     with open(osp.join(ROOT, out)) as f:
         return json.load(f)['accuracy/top1']
 
@@ -66,7 +66,7 @@ def main():
         result = json.load(f)
     with tool_session(json_output=True):  # building the model logs to stdout; keep it for the table
         full_cost = get_flops(osp.join(ROOT, SUPERNET_CONFIG))
-    print(f'\n==> 4/4 results ({(time.time() - started) / 60:.1f} min in all)\n')
+    print(f'\n==> results ({(time.time() - started) / 60:.1f} min in all)\n')
     print(f'{"model":<30} {"FLOPs (M)":>10} {"params (M)":>11} {"test top-1 (%)":>15}')
     for label, cost, accuracy in (('full width (supernet)', full_cost, full),
                                   ('found subnet (50% budget)', result, found)):
