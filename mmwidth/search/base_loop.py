@@ -104,12 +104,11 @@ class WidthSearchLoop(BaseLoop):
         if candidate not in self.scores:
             widths = self.widths(candidate)
             result = self.scorer.score(widths)
-            costs = self.budget.costs(widths)
             entry = dict(candidate=list(candidate), stage=self.stage, score=result['score'],
                          patterns=result.get('patterns', {}), flops=self.space.flops(widths),
                          params=self.space.params(widths))
             if self.budget.scope:
-                entry.update({f'{self.budget.scope}_{k}': v for k, v in costs.items()})
+                entry.update({f'{self.budget.scope}_{k}': v for k, v in self.budget.costs(widths).items()})
             self.scores[candidate] = entry
             self.history.append(entry)
         return self.scores[candidate]['score']
