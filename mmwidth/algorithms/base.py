@@ -5,7 +5,7 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce, broadcast
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapper
 from torch import nn
 
@@ -16,6 +16,16 @@ from ..supernet.dynamic_supernet import DynamicSupernet
 from ..utils.errors import ConfigError
 
 EVAL_SUBNETS = ('largest', 'smallest')
+
+
+def algorithm_of(runner, user: str) -> 'WidthSearchAlgorithm':
+    """The runner's model (unwrapped from DDP), which ``user`` (e.g. a hook) needs to be a width-search
+    algorithm."""
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if not isinstance(model, WidthSearchAlgorithm):
+        raise ConfigError(f'{user} needs a width-search algorithm as the model (e.g. mmwidth.BCNet), '
+                          f'got {type(model).__name__}')
+    return model
 
 
 class WidthSearchAlgorithm(BaseModel):

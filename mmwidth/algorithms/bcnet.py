@@ -1,5 +1,5 @@
 """BCNet (CVPR 2021) and BCNetV2 (TPAMI 2022): bilaterally coupled width supernets."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Union
 
 import numpy as np
 import torch

@@ -10,13 +10,13 @@ from mmengine.config import Config
 
 from ..export.static_model import export_static_model
 from ..search.scorers import draw_calibration_batches, recalibrate
-from .search import resolve_scorer_references
 from ..search.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import load_subnet, save_subnet
 from ..utils.checkpoint import load_checkpoint_file
 from ..utils.config import build_model, load_config
 from ..utils.errors import CheckpointError, ConfigError
-from ..utils.model_call import flatten_tensors
+from ..utils.model_call import flatten_tensors, forward_tensor
+from .search import resolve_scorer_references
 
 # Hooks that only make sense on a supernet.
 SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook')
@@ -94,8 +94,8 @@ def _check_same_outputs(model, architecture, static, batch) -> None:
     data = model.data_preprocessor(batch, False)
     architecture.eval()
     static.eval()
-    expected = flatten_tensors(architecture(data['inputs'], mode='tensor'))
-    got = flatten_tensors(static(data['inputs'], mode='tensor'))
+    expected = flatten_tensors(forward_tensor(architecture, data['inputs']))
+    got = flatten_tensors(forward_tensor(static, data['inputs']))
     if any(a.shape != b.shape or not torch.allclose(a, b, atol=1e-4, rtol=1e-4) for a, b in zip(expected, got)):
         raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
 
@@ -105,7 +105,7 @@ def _exported_config(cfg: Config, widths: dict, weights: str) -> Config:
     if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps
         architecture, space = cfg.model.architecture, dict(cfg.model.width_space)
     else:
-        architecture, space = {k: v for k, v in cfg.model.items()}, plain_space_options(cfg)
+        architecture, space = dict(cfg.model), plain_space_options(cfg)
     exported.model = dict(type='mmwidth.SlimmedModel', architecture=architecture, channels=widths,
                           width_space=space)
     exported.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') not in SUPERNET_HOOKS]

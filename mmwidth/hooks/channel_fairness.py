@@ -6,11 +6,10 @@ from typing import Dict, Optional
 import torch
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from ..algorithms.base import algorithm_of
 from ..registry import HOOKS
 from ..supernet.channel_usage import ChannelUsage
-from ..utils.errors import ConfigError
 
 
 @HOOKS.register_module()
@@ -31,15 +30,8 @@ class ChannelFairnessHook(Hook):
         self.usage: Optional[ChannelUsage] = None
         self._restored: Optional[Dict[str, torch.Tensor]] = None  # counts read from a checkpoint
 
-    @staticmethod
-    def algorithm(runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not hasattr(model, 'supernet'):
-            raise ConfigError('ChannelFairnessHook needs a width-search algorithm as the model (e.g. mmwidth.BCNet)')
-        return model
-
     def before_train(self, runner) -> None:
-        self.usage = ChannelUsage(self.algorithm(runner).supernet, self._restored)
+        self.usage = ChannelUsage(algorithm_of(runner, type(self).__name__).supernet, self._restored)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.every_n_train_iters(runner, self.interval) or self.is_last_train_iter(runner):

@@ -4,11 +4,10 @@ import itertools
 from typing import Iterator, Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from ..algorithms.base import algorithm_of
 from ..registry import HOOKS
-from ..supernet.norm_statistics import InfiniteBatches, recalibrate_norm_statistics
-from ..utils.errors import ConfigError
+from ..supernet.norm_statistics import InfiniteBatches, recalibrate_on_data
 
 
 @HOOKS.register_module()
@@ -31,16 +30,9 @@ class SubnetNormRecalibrationHook(Hook):
         return itertools.islice(self._batches, self.num_batches)
 
     def recalibrate(self, runner) -> None:
-        algorithm = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not hasattr(algorithm, 'eval_widths'):
-            raise ConfigError('SubnetNormRecalibrationHook needs a width-search algorithm as the model')
-
-        def run(batch):
-            data = algorithm.data_preprocessor(batch, False)
-            algorithm.architecture(data['inputs'], data.get('data_samples'), mode='tensor')
-
+        algorithm = algorithm_of(runner, type(self).__name__)
         with algorithm.supernet.subnet(algorithm.index_sets(algorithm.eval_widths())):
-            recalibrate_norm_statistics(algorithm.architecture, self.next_batches(runner), run)
+            recalibrate_on_data(algorithm, self.next_batches(runner))
 
     def before_val(self, runner) -> None:
         self.recalibrate(runner)

@@ -11,7 +11,7 @@ from torch import nn
 
 from ..registry import TASK_UTILS
 from ..space.width_space import Subnet
-from ..supernet.norm_statistics import recalibrate_norm_statistics
+from ..supernet.norm_statistics import recalibrate_on_data
 from ..utils.errors import ConfigError
 from .subject import SearchSubject
 
@@ -41,12 +41,7 @@ def recalibrate(model: nn.Module, batches: Sequence[dict]) -> None:
     """Recalibrates the active subnet of ``model`` (an algorithm or a plain OpenMMLab model) on ``batches``,
     shared out over the ranks of a distributed run."""
     rank, world_size = get_dist_info()
-
-    def run(batch):
-        data = model.data_preprocessor(batch, False)
-        model(data['inputs'], data.get('data_samples'), mode='tensor')
-
-    recalibrate_norm_statistics(model, batches[rank::world_size], run)
+    recalibrate_on_data(model, batches[rank::world_size])
 
 
 @TASK_UTILS.register_module()

@@ -61,6 +61,17 @@ def recalibrate_norm_statistics(model: nn.Module, batches: Iterable, run: Callab
     return used
 
 
+def recalibrate_on_data(model: nn.Module, batches: Iterable[dict]) -> int:
+    """:func:`recalibrate_norm_statistics` for an OpenMMLab model (or width-search algorithm) on data batches:
+    each goes through the model's data preprocessor, then its forward in tensor mode."""
+
+    def run(batch):
+        data = model.data_preprocessor(batch, False)
+        model(data['inputs'], data.get('data_samples'), mode='tensor')
+
+    return recalibrate_norm_statistics(model, batches, run)
+
+
 class InfiniteBatches:
     """Batches of a data loader without end: a new epoch starts when one runs out."""
 
