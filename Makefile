@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup test demo
+.PHONY: setup test demo demo-attributes demo-detection
 
 setup:
 	@bash tools/setup_env.sh
@@ -12,3 +12,9 @@ test: setup
 
 demo: setup
 	$(PYTHON) tools/demo.py
+
+demo-attributes: setup
+	$(PYTHON) tools/demo.py --task attributes
+
+demo-detection: setup
+	$(PYTHON) tools/demo.py --task detection

@@ -49,11 +49,13 @@ def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]
 
 
 def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
-              input_shape: Optional[Sequence[int]] = None) -> Dict[str, int]:
-    """``{"flops", "params"}`` of the full model or of ``subnet`` (a dict or a subnet file)."""
+              input_shape: Optional[Sequence[int]] = None, scope: Optional[str] = None) -> Dict[str, int]:
+    """``{"flops", "params"}`` of the full model or of ``subnet`` (a dict or a subnet file); with ``scope``, of
+    the layers under that module prefix only (e.g. a detector's ``backbone``)."""
     _, space, _ = load_model_and_space(config, input_shape)
     widths = space.full() if subnet is None else space.check_subnet(_read(subnet), source=_source(subnet))
-    return dict(flops=space.flops(widths), params=space.params(widths))
+    estimator = space.estimator if scope is None else space.scoped_estimator(scope)
+    return dict(flops=estimator.flops(widths), params=estimator.params(widths))
 
 
 def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,

@@ -1,4 +1,5 @@
 """The result of tracing a model: channel groups and the layers whose shapes depend on them."""
+import math
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -19,12 +20,17 @@ class Segment:
 @dataclass
 class ChannelGroup:
     """Channels that must keep one width and one index set (a conv's outputs, the norm after it, every
-    consumer's inputs, and everything tied to them by residual adds, gating products or depthwise convs)."""
+    consumer's inputs, and everything tied to them by residual adds, gating products or depthwise convs).
+
+    ``blocks`` > 1 when grouped convs or group norms split the channels into that many equal contiguous blocks:
+    a width is then a multiple of ``blocks`` and every sharing pattern selects the same positions in each block.
+    """
     name: str
     channels: int
     producers: List[str]
     members: List[str]
     fixed_reason: Optional[str] = None
+    blocks: int = 1
 
     @property
     def searchable(self) -> bool:
@@ -38,7 +44,8 @@ class Layer:
     ``inputs`` lists the input channels in order (several segments after a concat); ``output`` is the group of
     the output channels (``None`` for norms and depthwise convs, whose channels are their input's).
     ``macs_coef`` multiplies out-channels x in-channels-per-group into MACs, summed over every call of the layer
-    (a shared detection head is called once per pyramid level).
+    (a shared detection head is called once per pyramid level). ``transposed`` convs store their weight as
+    in x out-per-group.
     """
     name: str
     kind: str  # 'conv', 'linear' or 'norm'
@@ -50,6 +57,7 @@ class Layer:
     weight_per_pair: int = 0  # conv kernel area, 1 for linear
     has_bias: bool = False
     affine: bool = False  # norms: a weight and a bias per channel
+    transposed: bool = False
 
     def groups(self) -> List[int]:
         found = [seg.group for seg in self.inputs]
@@ -97,6 +105,7 @@ class ChannelGraph:
             target.producers += group.producers
             target.members += group.members
             target.fixed_reason = target.fixed_reason or group.fixed_reason
+            target.blocks = math.lcm(target.blocks, group.blocks)
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
         return ChannelGraph(groups, layers, self.input_shape, self.other_params)

@@ -6,6 +6,7 @@ element-wise ops pass layouts through, residual adds and gating products tie gro
 producer's group on, concatenation joins layouts and flattening scales them. Whatever the tracer cannot follow
 is an error that names the module and the operation, unless that module is excluded from the search.
 """
+import math
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -62,9 +63,11 @@ FIXING_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNor
 
 @dataclass
 class _Tensor:
-    """A traced tensor: its shape and the group of each channel (dim 1); ``layout`` is None without channels."""
+    """A traced tensor: its shape and the group of each channel along ``channel_dim`` (1, or the last dim of
+    channels-last layouts); ``layout`` is None without channels."""
     shape: torch.Size
     layout: Optional[Layout]
+    channel_dim: int = 1
 
 
 @dataclass
@@ -87,6 +90,7 @@ class _Group:
     producers: List[Tuple[int, str]]
     fixed: List[str]
     tie_sites: List[str]
+    blocks: int = 1
 
 
 class _LeafTracer(fx.Tracer):
@@ -224,7 +228,15 @@ class ChannelTracer:
         ga.producers += gb.producers
         ga.fixed += gb.fixed
         ga.tie_sites += gb.tie_sites + ([site] if site is not None else [])
+        ga.blocks = math.lcm(ga.blocks, gb.blocks)
         self._parent[b] = a
+
+    def _require_blocks(self, layout: Optional[Layout], blocks: int) -> None:
+        """The channels of ``layout`` are split into ``blocks`` equal blocks (a grouped conv's groups, a group
+        norm's groups): each group of a single-segment layout keeps widths that are multiples of ``blocks``."""
+        for seg in layout or ():
+            group = self._groups[self._find(seg.group)]
+            group.blocks = math.lcm(group.blocks, blocks)
 
     def _fix(self, layout: Optional[Layout], reason: str) -> None:
         for seg in layout or ():
@@ -511,7 +523,7 @@ class ChannelTracer:
             producers = [name for _, name in sorted(rec.producers)]
             fixed = rec.fixed + self._policy_reasons(producers, modules)
             groups.append(ChannelGroup(name='', channels=rec.channels, producers=producers, members=[],
-                                       fixed_reason=fixed[0] if fixed else None))
+                                       fixed_reason=fixed[0] if fixed else None, blocks=rec.blocks))
         self._add_members(groups, layers)
         _name_groups(groups, [self._groups[r] for r in roots])
         layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
