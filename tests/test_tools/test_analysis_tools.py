@@ -39,6 +39,20 @@ def test_get_flops_json_and_subnet(tmp_path):
     assert 0.2 < half['flops'] / 4_089_184_256 < 0.3  # about a quarter: most convs halve both sides
 
 
+def test_get_flops_of_a_scope():
+    """A detector's backbone alone: its own layers only, fewer FLOPs and params than the whole detector, and the
+    same figures as the ResNet-50 classifier's backbone without its head."""
+    whole = get_flops(config_path('retinanet'), input_shape=(3, 128, 160))
+    backbone = get_flops(config_path('retinanet'), input_shape=(3, 128, 160), scope='backbone')
+    classifier = get_flops(config_path('resnet50'), input_shape=(3, 128, 160), scope='backbone')
+    assert backbone['flops'] < whole['flops'] and backbone['params'] < whole['params']
+    assert backbone == classifier
+    result = run_tool('get_flops.py', config_path('retinanet'), '--input-shape', '3', '128', '160', '--scope',
+                      'backbone', '--json')
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == backbone
+
+
 @pytest.mark.parametrize('name,shape', [('resnet50', None), ('mobilenet_v2', None), ('efficientnet_b0', None),
                                         ('retinanet', (3, 128, 160))])
 def test_verify_random_subnets(name, shape):

@@ -11,6 +11,7 @@ def parse_args():
     parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
     parser.add_argument('--subnet', help='SUBNET.json mapping every group name to its channels')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
+    parser.add_argument('--scope', help='count only the layers under this module prefix (e.g. a detector\'s backbone)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -18,7 +19,7 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(args.json):
-        result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape))
+        result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape), args.scope)
     if args.json:
         print_json(result)
     else:
