@@ -15,6 +15,8 @@ from mmwidth.export.static_model import export_static_model
 from mmwidth.sharing.index_sets import index_tensor, local_free, subnet_index_sets
 from mmwidth.space.width_space import SubnetError, WidthSpace, bin_edges
 from mmwidth.supernet.dynamic_supernet import DynamicSupernet, layer_index_sets
+from mmwidth.supernet.resize import resize_layers
+from mmwidth.utils.errors import ConfigError
 
 PATTERNS = ('left', 'right', 'random')
 
@@ -223,6 +225,32 @@ def test_norms_that_cannot_follow_a_width_fix_their_channels():
     assert 'LayerNorm' in reasons['0']  # normalises the last spatial dim, not the channels
     assert 'InstanceNorm2d' in reasons['2']
     assert 'one channel per block' in reasons['4']
+
+
+# ------------------------------------------------------------------------------------------------ resizing
+@pytest.mark.parametrize('module,subnet', [(GroupedBottleneck, {'residual': 6, 'conv1.0': 8, 'conv2.0': 12}),
+                                           (Upsampler, {'conv.0': 5, 'up1.0': 4, 'up2': 2}),
+                                           (ChannelNorms, {'conv1': 6, 'conv2': 7, 'fc1': 5})])
+def test_resized_model_loads_the_exported_weights(module, subnet):
+    """What an exported config builds (a fresh model resized to the subnet) holds the exported weights."""
+    model, fresh = prepared(module()), module().eval()
+    space = WidthSpace.from_model(model, (3, 8, 8))
+    static = export_static_model(model, space, subnet_index_sets(space.full(), subnet, 'random', blocks=space.blocks))
+    resize_layers(fresh, space.graph, {space.graph.index[name]: width for name, width in subnet.items()})
+    fresh.load_state_dict(static.state_dict())
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(fresh(x), static.eval()(x))
+
+
+def test_resizing_keeps_whole_blocks():
+    model = GroupedBottleneck()
+    space = WidthSpace.from_model(model, (3, 8, 8))
+    with pytest.raises(ConfigError, match='4 blocks; it cannot have 18 channels'):
+        resize_layers(model, space.graph, {space.graph.index['conv1.0']: 18})
+    resize_layers(model, space.graph, {space.graph.index['conv1.0']: 32})  # BCNetV2 widens by whole blocks
+    assert (model.conv2[0].in_channels, model.conv2[0].groups) == (32, 4)
+    assert model(torch.randn(1, 3, 8, 8)).shape == (1, 5)
 
 
 # ---------------------------------------------------------------------------------------------- stock configs
