@@ -43,7 +43,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
 
 
 def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None) -> dict:
-    """``{"groups": [{"name", "channels", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
+    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
     _, space, _ = load_model_and_space(config, input_shape)
     return space.to_dict()
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from ..sharing.index_sets import IndexSet, width_of
+from ..sharing.index_sets import IndexSet, keeps_blocks, width_of
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_layers import conv_weight, make_static, take
 from ..supernet.dynamic_supernet import layer_index_sets
@@ -18,6 +18,10 @@ def export_static_model(model: nn.Module, space: WidthSpace, index_sets: Mapping
 
     The copy uses the model's own layer classes, so it runs and saves like the original architecture.
     """
+    for name, index in index_sets.items():
+        if not keeps_blocks(index, space.channels(name), space.blocks[name]):
+            raise ValueError(f'the index set of group "{name}" does not keep the same channels in each of its '
+                             f'{space.blocks[name]} blocks (pass blocks=space.blocks to subnet_index_sets)')
     static = copy.deepcopy(model)
     for module in static.modules():
         make_static(module)

@@ -65,6 +65,15 @@ def repeat_in_blocks(index: IndexSet, channels: int, blocks: int) -> IndexSet:
     return (torch.arange(blocks)[:, None] * size + index_tensor(index, size)).flatten()
 
 
+def keeps_blocks(index: IndexSet, channels: int, blocks: int) -> bool:
+    """Whether ``index`` selects the same positions in each of ``blocks`` equal blocks of ``channels``."""
+    if index is None or blocks == 1:
+        return True
+    if isinstance(index, slice) or index.numel() % blocks:
+        return False
+    return torch.equal(repeat_in_blocks(block_positions(index, blocks).cpu(), channels, blocks), index.cpu())
+
+
 def block_positions(index: IndexSet, blocks: int) -> IndexSet:
     """The positions inside one block of an index set that selects the same positions in each of ``blocks``
     equal blocks: the channels a grouped conv's weight indexes along its per-group dimension."""

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from mmwidth.apis.analysis import _randomise_norms, load_model_and_space, verify_subnets
 from mmwidth.estimators.counter import count_flops_params
 from mmwidth.export.static_model import export_static_model
-from mmwidth.sharing.index_sets import index_tensor, local_free, subnet_index_sets
+from mmwidth.sharing.index_sets import index_tensor, keeps_blocks, local_free, subnet_index_sets
 from mmwidth.space.width_space import SubnetError, WidthSpace, bin_edges
 from mmwidth.supernet.dynamic_supernet import DynamicSupernet, layer_index_sets
 from mmwidth.supernet.resize import resize_layers
@@ -159,6 +159,17 @@ def test_block_patterns_keep_the_same_positions_in_every_block():
         assert first[:3].tolist() == [0, 1, 2]  # the base bin of the block
 
 
+def test_flops_sensitive_bins_and_free_placements_keep_blocks():
+    space = WidthSpace(WidthSpace.from_model(GroupedBottleneck(), (3, 8, 8)).graph, flops_bins=dict(min_bin=2,
+                                                                                                   max_bin=8))
+    for name in space.names:
+        blocks, edges = space.blocks[name], space.edges[name]
+        assert blocks > 1 and all(edge % blocks == 0 for edge in edges) and edges[-1] == space.channels(name)
+        for bins in range(1, len(edges)):
+            placed = local_free(edges, bins, 2, torch.Generator().manual_seed(bins), blocks)
+            assert keeps_blocks(placed, edges[-1], blocks) and placed.numel() == edges[bins - 1]
+
+
 def test_bin_edges_per_block():
     assert bin_edges(128, ratios=[0.25, 0.5, 1.0], blocks=32) == [32, 64, 128]
     assert bin_edges(64, bin_size=8, blocks=4) == [8, 16, 24, 32, 40, 48, 56, 64]
@@ -280,3 +291,11 @@ def test_centernet_neck_transposed_convs_verify():
     transposed = {layer.output for layer in space.graph.layers if layer.transposed}
     assert len(transposed) == 3 and all(space.graph.groups[g].searchable for g in transposed)
     verify(cfg)
+
+
+def test_export_refuses_index_sets_that_ignore_blocks():
+    model = GroupedBottleneck()
+    space = WidthSpace.from_model(model, (3, 8, 8))
+    subnet = {'residual': 6, 'conv1.0': 8, 'conv2.0': 12}
+    with pytest.raises(ValueError, match='same channels in each of its 2 blocks'):
+        export_static_model(model, space, subnet_index_sets(space.full(), subnet, 'right'))
