@@ -281,7 +281,7 @@ def test_grouped_conv_models_have_real_spaces_and_verify(relative, least):
     assert len(space.names) >= least and len(grouped) >= least
     widths = space.sample(np.random.default_rng(0))
     assert all(widths[name] % space.blocks[name] == 0 for name in space.names)
-    verify(config)
+    verify(config, (3, 32, 32))
 
 
 def test_centernet_neck_transposed_convs_verify():
