@@ -90,7 +90,7 @@ class WidthSearchAlgorithm(BaseModel):
         return {name: self.space.choices[name][c] for name, c in zip(self.space.names, choices)}
 
     def index_sets(self, widths: Subnet, pattern: str = 'left') -> Dict[str, IndexSet]:
-        return subnet_index_sets(self.space.full(), widths, pattern)
+        return subnet_index_sets(self.space.full(), widths, pattern, blocks=self.space.blocks)
 
     def scoring_index_sets(self, widths: Subnet) -> Dict[str, Dict[str, IndexSet]]:
         """The subnets that stand for ``widths`` when a search scores it, by label; their scores are combined

@@ -122,7 +122,9 @@ class BCNetV2(BCNet):
     def build_space(self) -> WidthSpace:
         base = WidthSpace.from_config(self.architecture, self.space_cfg)
         bins, extra = self.space_cfg['bins'], self.min_bins
-        widened = {base.graph.index[name]: round(base.channels(name) * (bins + extra) / bins)
+        # widened per block, so that a group split into blocks (grouped convs) keeps whole blocks
+        widened = {base.graph.index[name]: base.blocks[name] * round(base.channels(name) // base.blocks[name] *
+                                                                     (bins + extra) / bins)
                    for name in base.names}
         resize_layers(self.architecture, base.graph, widened)
         # From here on the space is that of the widened architecture (tools re-trace it with these options).

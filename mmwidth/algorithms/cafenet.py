@@ -39,7 +39,7 @@ class CafeNet(WidthSearchAlgorithm):
                    generator: torch.Generator) -> List[Dict[str, IndexSet]]:
         """``count`` random placements of the free bins of ``widths`` (in channels, each a bin edge)."""
         return [{name: local_free(self.space.edges[name], self.space.edges[name].index(width) + 1,
-                                  self.zone_offset, generator)
+                                  self.zone_offset, generator, self.space.blocks[name])
                  for name, width in widths.items()} for _ in range(count)]
 
     def scoring_index_sets(self, widths: Dict[str, int]) -> Dict[str, Dict[str, IndexSet]]:

@@ -43,7 +43,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
 
 
 def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None) -> dict:
-    """``{"groups": [{"name", "channels", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
+    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
     _, space, _ = load_model_and_space(config, input_shape)
     return space.to_dict()
 
@@ -81,7 +81,7 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     rows = []
     for number, subnet in enumerate(candidates):
         for pattern in patterns:
-            index_sets = subnet_index_sets(space.full(), subnet, pattern, generator)
+            index_sets = subnet_index_sets(space.full(), subnet, pattern, generator, space.blocks)
             with torch.no_grad(), supernet.subnet(index_sets):
                 dynamic = flatten_tensors(forward_tensor(model, inputs))
             static = export_static_model(model, space, index_sets)
@@ -118,6 +118,7 @@ def _randomise_norms(model: nn.Module, generator: torch.Generator) -> None:
                 size = module.running_mean.shape
                 module.running_mean.copy_(torch.rand(size, generator=generator) - 0.5)
                 module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
-                if module.affine:
-                    module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
-                    module.bias.copy_(torch.rand(size, generator=generator) - 0.5)
+            if isinstance(module, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
+                for tensor, low in ((module.weight, 0.5), (module.bias, -0.5)):
+                    if tensor is not None:
+                        tensor.copy_(torch.rand(tensor.shape, generator=generator) + low)

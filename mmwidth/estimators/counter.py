@@ -9,18 +9,21 @@ from ..utils.model_call import forward_tensor
 
 
 def count_flops_params(model: nn.Module, input_shape: Sequence[int]) -> Tuple[int, int]:
-    """MACs of every conv and linear call on one ``input_shape`` image, and the number of parameters.
+    """MACs of every conv (transposed ones included) and linear call on one ``input_shape`` image, and the
+    number of parameters.
 
     Kernel sizes and input widths are read from the weights in use, so dynamic layers count their active part.
     """
     total = [0]
 
     def count(module: nn.Module, inputs, output: torch.Tensor) -> None:
-        per_output = module.weight[0].numel()  # in_channels / groups * kernel area (or in_features)
-        total[0] += output.numel() // output.shape[0] * per_output
+        # a conv's output element sums in_channels / groups * kernel area products (a linear's in_features); a
+        # transposed conv's input element is spread over out_channels / groups * kernel area outputs
+        per_element = module.weight[0].numel()
+        driving = inputs[0] if getattr(module, 'transposed', False) else output
+        total[0] += driving.numel() // driving.shape[0] * per_element
 
-    layers = [m for m in model.modules()
-              if isinstance(m, nn.Linear) or (isinstance(m, _ConvNd) and not m.transposed)]
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, _ConvNd))]
     handles = [m.register_forward_hook(count) for m in layers]
     was_training = model.training
     model.eval()

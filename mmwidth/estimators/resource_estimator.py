@@ -5,7 +5,10 @@ FLOPs follow the convention of the whole BCNet/CafeNet family: multiply-accumula
 adds are not counted. Params count every parameter of the model.
 
 Both figures are quadratic forms in the widths of the searchable groups, ``w~' Q w~`` with ``w~ = [1, w]``, so
-a whole population of candidates is evaluated by one matrix product.
+a whole population of candidates is evaluated by one matrix product. A group split into ``b`` blocks (grouped
+convs, group norms) enters the form as its number of block rows ``w / b``: a grouped conv's
+``C_out * C_in / groups`` is then an integer coefficient times ``(C_out / b_out) (C_in / b_in)``, since its
+groups divide ``b_out``.
 """
 from typing import Dict, Optional, Sequence
 
@@ -24,6 +27,7 @@ class ResourceEstimator:
         self.names = list(names)
         inside = (lambda name: True) if scope is None else (lambda name: name.startswith(scope + '.'))  # noqa: E731
         num_groups = len(graph.groups)
+        self._blocks = np.array([graph.group(name).blocks for name in self.names], dtype=np.int64)
         macs = np.zeros((num_groups + 1, num_groups + 1), dtype=np.int64)
         params = np.zeros_like(macs)
         params[0, 0] = sum(size for name, size in graph.other_params.items() if inside(name))
@@ -38,35 +42,37 @@ class ResourceEstimator:
             if group.name in position:
                 fold[gid + 1, position[group.name]] = 1
             else:
-                fold[gid + 1, 0] = group.channels
+                fold[gid + 1, 0] = group.channels // group.blocks
         self._macs = fold.T @ macs @ fold
         self._params = fold.T @ params @ fold
 
     @staticmethod
     def _add_layer(graph: ChannelGraph, layer: Layer, macs: np.ndarray, params: np.ndarray) -> None:
-        """Adds one layer's MACs and params as bilinear (out x in) and linear (per channel) terms."""
+        """Adds one layer's MACs and params as bilinear (out x in / groups) and linear (per channel) terms, in
+        block rows of each group."""
+        blocks = [group.blocks for group in graph.groups]
         for seg in layer.inputs:
-            col = seg.group + 1
+            col, per_col = seg.group + 1, seg.factor * blocks[seg.group]
             if layer.kind == 'norm':
-                params[0, col] += 2 * seg.factor if layer.affine else 0
+                params[0, col] += (int(layer.affine) + int(layer.has_bias)) * per_col
             elif layer.depthwise:
-                macs[0, col] += layer.macs_coef * seg.factor
-                params[0, col] += (layer.weight_per_pair + int(layer.has_bias)) * seg.factor
-            elif layer.conv_groups == 1:
-                row = layer.output + 1
-                macs[row, col] += layer.macs_coef * seg.factor
-                params[row, col] += layer.weight_per_pair * seg.factor
+                macs[0, col] += layer.macs_coef * per_col
+                params[0, col] += (layer.weight_per_pair + int(layer.has_bias)) * per_col
+            else:
+                row, pairs = layer.output + 1, per_col * blocks[layer.output] // layer.conv_groups
+                macs[row, col] += layer.macs_coef * pairs
+                params[row, col] += layer.weight_per_pair * pairs
         if layer.kind != 'norm' and not layer.depthwise:
-            row = layer.output + 1
-            params[0, row] += int(layer.has_bias)
-            if layer.conv_groups > 1:  # grouped convs keep their groups fixed: a constant
-                full = [g.channels for g in graph.groups]
-                pairs = graph.groups[layer.output].channels * graph.in_channels(layer, full) // layer.conv_groups
-                macs[0, 0] += layer.macs_coef * pairs
-                params[0, 0] += layer.weight_per_pair * pairs
+            params[0, layer.output + 1] += int(layer.has_bias) * blocks[layer.output]
 
     def _vector(self, widths: Dict[str, int]) -> np.ndarray:
-        return np.array([1] + [widths[name] for name in self.names], dtype=np.int64)
+        return self._rows(np.array([[widths[name] for name in self.names]], dtype=np.int64))[0]
+
+    def _rows(self, widths: np.ndarray) -> np.ndarray:
+        """``[1, w / b]`` for each row of widths in channels."""
+        if (widths % self._blocks).any():
+            raise ValueError('a width is not a multiple of its group\'s blocks')
+        return np.concatenate([np.ones((len(widths), 1), dtype=np.int64), widths // self._blocks], axis=1)
 
     def flops(self, widths: Dict[str, int]) -> int:
         vec = self._vector(widths)
@@ -81,11 +87,10 @@ class ResourceEstimator:
         inputs): the gradient of the quadratic form."""
         vec = self._vector(widths)
         gradient = (self._macs + self._macs.T) @ vec
-        return {name: int(gradient[i + 1]) for i, name in enumerate(self.names)}
+        return {name: int(gradient[i + 1] // self._blocks[i]) for i, name in enumerate(self.names)}
 
     def batch(self, widths: np.ndarray) -> Dict[str, np.ndarray]:
         """FLOPs and params of many candidates at once: ``widths`` is ``(N, len(names))`` in channels."""
-        widths = np.asarray(widths, dtype=np.int64)
-        vec = np.concatenate([np.ones((len(widths), 1), dtype=np.int64), widths], axis=1)
+        vec = self._rows(np.asarray(widths, dtype=np.int64).reshape(-1, len(self.names)))
         return dict(flops=np.einsum('ni,ij,nj->n', vec, self._macs, vec),
                     params=np.einsum('ni,ij,nj->n', vec, self._params, vec))

@@ -44,7 +44,7 @@ class SearchSubject:
         # a plain model (e.g. a benchmark's oracle search): its width space comes from the config
         space = WidthSpace.from_config(model, plain_space_options(cfg))
         return cls(model, space, DynamicSupernet(model, space),
-                   lambda widths: dict(left=subnet_index_sets(space.full(), widths, 'left')))
+                   lambda widths: dict(left=subnet_index_sets(space.full(), widths, 'left', blocks=space.blocks)))
 
     @property
     def architecture(self) -> nn.Module:

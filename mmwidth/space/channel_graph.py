@@ -44,8 +44,9 @@ class Layer:
     ``inputs`` lists the input channels in order (several segments after a concat); ``output`` is the group of
     the output channels (``None`` for norms and depthwise convs, whose channels are their input's).
     ``macs_coef`` multiplies out-channels x in-channels-per-group into MACs, summed over every call of the layer
-    (a shared detection head is called once per pyramid level). ``transposed`` convs store their weight as
-    in x out-per-group.
+    (a shared detection head is called once per pyramid level; a transposed conv runs over its input positions).
+    ``transposed`` convs store their weight as in x out-per-group. A norm has ``affine`` (a weight per channel)
+    and ``has_bias`` (a bias per channel).
     """
     name: str
     kind: str  # 'conv', 'linear' or 'norm'
@@ -56,7 +57,7 @@ class Layer:
     macs_coef: int = 0
     weight_per_pair: int = 0  # conv kernel area, 1 for linear
     has_bias: bool = False
-    affine: bool = False  # norms: a weight and a bias per channel
+    affine: bool = False
     transposed: bool = False
 
     def groups(self) -> List[int]:

@@ -14,6 +14,7 @@ import torch
 import torch.fx as fx
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
+from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
@@ -57,7 +58,8 @@ PASSTHROUGH_MODULES = (
     nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.Upsample, nn.ZeroPad2d,
     nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d, nn.Softmax, nn.LogSoftmax,
 )
-# Norms over channels that cannot change width here (group sizes, normalised shapes): their groups stay fixed.
+# Norms kept whole by the trace. Group and layer norms over the channel dim change width with it; these and the
+# others (instance norms, local response norms) fix the groups they normalise.
 FIXING_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
 
 
@@ -132,6 +134,34 @@ def _op_name(node: fx.Node) -> str:
     if node.op == 'call_method':
         return str(node.target)
     return getattr(node.target, '__name__', str(node.target))
+
+
+def _normalises_channels(norm: nn.Module, x: _Tensor) -> bool:
+    """Whether a batch, group or layer norm normalises the channel dim of ``x`` (so it can follow its width).
+
+    A layer norm of one normalised dim qualifies on channels-last tensors, or when its own ``forward`` (e.g.
+    mmpretrain's ``LayerNorm2d`` on NCHW) gives the layer norm of the channel dim on a probe of ``x``'s shape.
+    """
+    dim, shape = x.channel_dim, x.shape
+    if isinstance(norm, _BatchNorm):
+        return dim == 1
+    if isinstance(norm, nn.GroupNorm):
+        return dim == 1 and norm.num_channels == shape[1]
+    if tuple(norm.normalized_shape) != (shape[dim], ):
+        return False
+    if dim == len(shape) - 1:
+        return True
+    if type(norm).forward is nn.LayerNorm.forward:
+        return False
+    like = norm.weight if norm.weight is not None else torch.empty(0)
+    probe = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(like)
+    try:
+        with torch.no_grad():
+            out = norm(probe)
+    except Exception:  # a forward that needs other arguments: its channels are kept
+        return False
+    expected = F.layer_norm(probe.movedim(dim, -1), norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+    return out.shape == probe.shape and torch.allclose(out, expected.movedim(-1, dim), atol=1e-5)
 
 
 def _common_prefix(paths: Sequence[str]) -> str:
@@ -326,16 +356,15 @@ class ChannelTracer:
         x = args[0] if args else None
         if not isinstance(x, _Tensor) or x.layout is None:
             return self._unknown(f'{type(module).__name__} on a tensor without channels', name, args, meta)
-        if isinstance(module, _ConvNd) and not module.transposed:
+        if isinstance(module, _ConvNd):
             return self._visit_conv(name, module, x, meta)
         if isinstance(module, nn.Linear):
             return self._visit_linear(name, module, x, meta)
-        if isinstance(module, _BatchNorm):
-            self._record(name, Layer(name, 'norm', x.layout, affine=module.affine))
-            return _Tensor(meta.shape, x.layout)
-        if isinstance(module, FIXING_NORMS):
+        if isinstance(module, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)) and _normalises_channels(module, x):
+            return self._visit_channel_norm(name, module, x, meta)
+        if isinstance(module, (_BatchNorm, ) + FIXING_NORMS):
             self._fix(x.layout, f'normalised by {type(module).__name__} {name}')
-            return _Tensor(meta.shape, x.layout)
+            return _Tensor(meta.shape, x.layout, x.channel_dim)
         if isinstance(module, nn.Flatten):
             return self._reshape(x, meta, name)
         if isinstance(module, PASSTHROUGH_MODULES):
@@ -343,22 +372,43 @@ class ChannelTracer:
         return self._unknown(f'module type {type(module).__name__}', name, args, meta)
 
     def _visit_conv(self, name: str, conv: _ConvNd, x: _Tensor, meta: Any) -> _Tensor:
+        """A conv starts a new group; a grouped one (``groups`` g) splits its input and its output into g blocks
+        (same positions kept in every block), a depthwise one passes its input's channels on."""
         out_shape = meta.shape
-        spatial = int(torch.Size(out_shape[2:]).numel())
+        # MACs run over the output positions of a conv and over the input positions of a transposed conv
+        spatial = int(torch.Size((x.shape if conv.transposed else out_shape)[2:]).numel())
         kernel = int(torch.Size(conv.kernel_size).numel())
-        common = dict(macs_coef=spatial * kernel, weight_per_pair=kernel, has_bias=conv.bias is not None)
-        if conv.groups == 1:
-            out = self._output_group(name, conv.out_channels)
-            self._record(name, Layer(name, 'conv', x.layout, output=out, **common))
-            return _Tensor(out_shape, (Segment(out), ))
-        if conv.groups == conv.in_channels == conv.out_channels:
+        common = dict(macs_coef=spatial * kernel, weight_per_pair=kernel, has_bias=conv.bias is not None,
+                      transposed=conv.transposed, conv_groups=conv.groups)
+        if conv.groups > 1 and conv.groups == conv.in_channels == conv.out_channels:
             self._record(name, Layer(name, 'conv', x.layout, depthwise=True, **common))
             return _Tensor(out_shape, x.layout)
-        reason = f'feeds grouped conv {name} (groups={conv.groups})'
-        self._fix(x.layout, reason)
-        out = self._output_group(name, conv.out_channels, fixed=f'output of grouped conv {name}')
-        self._record(name, Layer(name, 'conv', x.layout, output=out, conv_groups=conv.groups, **common))
+        out = self._output_group(name, conv.out_channels)
+        self._split_blocks(x.layout, conv.groups, f'grouped conv {name}')
+        self._split_blocks((Segment(out), ), conv.groups, f'grouped conv {name}')
+        self._record(name, Layer(name, 'conv', x.layout, output=out, **common))
         return _Tensor(out_shape, (Segment(out), ))
+
+    def _split_blocks(self, layout: Layout, blocks: int, what: str) -> None:
+        """``what`` splits the channels of ``layout`` into ``blocks`` equal blocks. Concatenated channels and
+        blocks of one channel keep their width."""
+        if blocks == 1:
+            return
+        if len(layout) > 1 or layout[0].factor != 1:
+            self._fix(layout, f'split into {blocks} blocks across concatenated channels by {what}')
+            return
+        self._require_blocks(layout, blocks)
+        if self._seg_size(layout[0]) == blocks:
+            self._fix(layout, f'one channel per block of {what} (groups={blocks})')
+
+    def _visit_channel_norm(self, name: str, norm: nn.Module, x: _Tensor, meta: Any) -> _Tensor:
+        """Batch, group and layer norms over the channels keep any width; a group norm's widths are multiples
+        of its groups."""
+        if isinstance(norm, nn.GroupNorm):
+            self._split_blocks(x.layout, norm.num_groups, f'{type(norm).__name__} {name}')
+        self._record(name, Layer(name, 'norm', x.layout, affine=norm.weight is not None,
+                                 has_bias=norm.bias is not None))
+        return _Tensor(meta.shape, x.layout, x.channel_dim)
 
     def _visit_linear(self, name: str, linear: nn.Linear, x: _Tensor, meta: Any) -> _Tensor:
         layout = x.layout

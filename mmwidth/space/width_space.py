@@ -21,17 +21,25 @@ class SubnetError(WidthSearchError, ValueError):
 
 
 def bin_edges(channels: int, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
-              bin_size: Optional[int] = None, divisor: int = 1) -> List[int]:
+              bin_size: Optional[int] = None, divisor: int = 1, blocks: int = 1) -> List[int]:
     """The bin edges of a group of ``channels``: keeping ``c`` bins keeps ``edges[c - 1]`` channels.
 
     ``bins``: ``B`` bins, bin ``c`` ends at ``ceil(c * channels / B)`` (with fewer channels than bins some bins
     are empty, so that ``c`` still counts bins). ``ratios``: edges at ``ceil(r * channels)``. ``bin_size``:
     bins of that many channels, the last one ragged. None of them: every channel is a bin. ``divisor`` rounds
     each edge to the nearest multiple (at least one divisor, at most ``channels``); edges that become equal
-    are kept once.
+    are kept once. A group split into ``blocks`` (grouped convs, group norms) takes its bins in one block of
+    ``channels / blocks`` and keeps them in every block: its edges are ``blocks`` times those of one block,
+    multiples of both ``blocks`` and ``divisor``.
     """
     if sum(option is not None for option in (ratios, bins, bin_size)) > 1:
         raise ConfigError('give only one of ratios, bins and FLOPs-sensitive bins for the width choices')
+    if divisor < 1:
+        raise ConfigError(f'the channel divisor must be >= 1, got {divisor}')
+    if blocks > 1:
+        block_size = None if bin_size is None else -(-bin_size // blocks)
+        edges = bin_edges(channels // blocks, ratios, bins, block_size, divisor // math.gcd(divisor, blocks))
+        return [blocks * edge for edge in edges]
     if ratios is not None:
         if not ratios or any(not 0 < r <= 1 for r in ratios):
             raise ConfigError(f'width ratios must lie in (0, 1], got {list(ratios)}')
@@ -43,8 +51,6 @@ def bin_edges(channels: int, ratios: Optional[Sequence[float]] = None, bins: Opt
     else:
         size = bin_size or 1
         raw = list(range(size, channels, size)) + [channels]
-    if divisor < 1:
-        raise ConfigError(f'the channel divisor must be >= 1, got {divisor}')
     if divisor > 1:
         raw = sorted(set(min(channels, max(divisor, int(k / divisor + 0.5) * divisor)) for k in raw))
     return [max(1, k) for k in raw]
@@ -91,10 +97,12 @@ class WidthSpace:
         self.graph = graph.tied(tie) if tie else graph
         self.groups: List[ChannelGroup] = [g for g in self.graph.groups if g.searchable]
         self.names = [g.name for g in self.groups]
+        # Grouped convs and group norms split a group into blocks: widths are multiples of them.
+        self.blocks: Dict[str, int] = {g.name: g.blocks for g in self.groups}
         self.estimator = ResourceEstimator(self.graph, self.names)
         sizes = flops_sensitive_bin_sizes(self.estimator, self.full(), **flops_bins) if flops_bins else {}
         self.edges: Dict[str, List[int]] = {
-            g.name: bin_edges(g.channels, ratios, bins, sizes.get(g.name), divisor) for g in self.groups}
+            g.name: bin_edges(g.channels, ratios, bins, sizes.get(g.name), divisor, g.blocks) for g in self.groups}
         self.choices: Dict[str, List[int]] = {
             name: channel_choices(edges, min_bins, max_bins) for name, edges in self.edges.items()}
         fix = dict.fromkeys(fix) if fix is not None and not isinstance(fix, Mapping) else dict(fix or {})
@@ -102,8 +110,9 @@ class WidthSpace:
         for name, width in fix.items():
             full = self.channels(name)
             width = full if width is None else width
-            if not isinstance(width, int) or not 1 <= width <= full:
-                raise ConfigError(f'fix: group "{name}" has {full} channels; cannot fix it at {width}')
+            if not isinstance(width, int) or not 1 <= width <= full or width % self.blocks[name]:
+                raise ConfigError(f'fix: group "{name}" has {full} channels in {self.blocks[name]} blocks; cannot '
+                                  f'fix it at {width}')
             self.choices[name] = [width]
 
     @classmethod
@@ -185,6 +194,10 @@ class WidthSpace:
             if not 1 <= width <= full:
                 raise SubnetError(f'{source}: group "{name}" has {full} channels; {width} is out of range '
                                   f'[1, {full}]')
+            if width % self.blocks[name]:
+                raise SubnetError(f'{source}: group "{name}" splits its {full} channels into {self.blocks[name]} '
+                                  f'blocks (grouped convs or group norms); {width} is not a multiple of '
+                                  f'{self.blocks[name]}')
             if choices_only and width not in self.choices[name]:
                 raise SubnetError(f'{source}: group "{name}" cannot take {width} channels; its choices are '
                                   f'{self.choices[name]}')
@@ -203,7 +216,7 @@ class WidthSpace:
         """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""
         return dict(
             input_shape=list(self.graph.input_shape),
-            groups=[dict(name=g.name, channels=g.channels, choices=self.choices[g.name], members=g.members)
-                    for g in self.groups],
+            groups=[dict(name=g.name, channels=g.channels, blocks=g.blocks, choices=self.choices[g.name],
+                         members=g.members) for g in self.groups],
             fixed=[dict(name=g.name, channels=g.channels, reason=g.fixed_reason)
                    for g in self.graph.groups if not g.searchable])

@@ -1,10 +1,11 @@
-"""Dynamic conv, linear and batch-norm layers.
+"""Dynamic conv, linear and norm layers.
 
 A layer becomes dynamic by swapping its class for a subclass that mixes one of these in: the layer keeps its
-full-size parameters and its own ``forward`` (so subclasses such as mmcv's ``Conv2dAdaptivePadding`` or
-``SyncBatchNorm`` keep their behaviour), but ``weight``, ``bias``, the running statistics and a depthwise conv's
-``groups`` are read through the active index sets. Contiguous index sets give views, others gather. State dicts,
-optimisers and ``.to()`` still see the full tensors.
+full-size parameters and its own ``forward`` (so subclasses such as mmcv's ``Conv2dAdaptivePadding``,
+``SyncBatchNorm`` or mmpretrain's ``LayerNorm2d`` keep their behaviour), but ``weight``, ``bias``, the running
+statistics, a depthwise conv's ``groups`` and a layer norm's ``normalized_shape`` are read through the active
+index sets. Contiguous index sets give views, others gather. State dicts, optimisers and ``.to()`` still see the
+full tensors.
 """
 from typing import Callable, Dict, Optional, Type
 
@@ -13,7 +14,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
-from ..sharing.index_sets import IndexSet, width_of
+from ..sharing.index_sets import IndexSet, block_positions, width_of
 
 
 def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[torch.Tensor]:
@@ -39,13 +40,25 @@ class DynamicLayerMixin:
         return super().forward(*args, **kwargs)
 
 
+def conv_weight(weight: torch.Tensor, in_index: IndexSet, out_index: IndexSet, groups: int, transposed: bool,
+                depthwise: bool) -> torch.Tensor:
+    """The part of a conv's full ``weight`` (out x in-per-group, or in x out-per-group when ``transposed``)
+    that maps the channels ``in_index`` to ``out_index``. The per-group dimension is indexed by the positions
+    inside one group, which are the same in every group; a depthwise conv's channels are its ``out_index``."""
+    if depthwise:
+        return take(weight, 0, out_index)
+    if transposed:
+        return take(take(weight, 0, in_index), 1, block_positions(out_index, groups))
+    return take(take(weight, 0, out_index), 1, block_positions(in_index, groups))
+
+
 class DynamicConvMixin(DynamicLayerMixin):
     mmwidth_depthwise: bool = False
 
     @property
     def weight(self) -> torch.Tensor:
-        weight = take(self._parameters['weight'], 0, self.mmwidth_out)
-        return weight if self.mmwidth_depthwise else take(weight, 1, self.mmwidth_in)
+        return conv_weight(self._parameters['weight'], self.mmwidth_in, self.mmwidth_out, self.__dict__['groups'],
+                           self.transposed, self.mmwidth_depthwise)
 
     @property
     def bias(self) -> Optional[torch.Tensor]:
@@ -73,9 +86,9 @@ class DynamicLinearMixin(DynamicLayerMixin):
         return take(self._parameters['bias'], 0, self.mmwidth_out)
 
 
-class DynamicBatchNormMixin(DynamicLayerMixin):
-    # Gathered running statistics handed to the norm during one training forward pass, written back after it.
-    _mmwidth_gathered: Optional[Dict[str, torch.Tensor]] = None
+class DynamicNormMixin(DynamicLayerMixin):
+    """A norm's weight and bias are those of its channels (``mmwidth_out``); a group norm keeps its number of
+    groups, the width being a multiple of them."""
 
     @property
     def weight(self) -> Optional[torch.Tensor]:
@@ -84,6 +97,24 @@ class DynamicBatchNormMixin(DynamicLayerMixin):
     @property
     def bias(self) -> Optional[torch.Tensor]:
         return take(self._parameters['bias'], 0, self.mmwidth_out)
+
+
+class DynamicLayerNormMixin(DynamicNormMixin):
+    """A layer norm over the channels normalises the active ones: ``normalized_shape`` follows the width."""
+
+    @property
+    def normalized_shape(self) -> tuple:
+        full = self.__dict__['normalized_shape']
+        return full if self.mmwidth_out is None else (width_of(self.mmwidth_out, full[0]), )
+
+    @normalized_shape.setter
+    def normalized_shape(self, value: tuple) -> None:
+        self.__dict__['normalized_shape'] = value
+
+
+class DynamicBatchNormMixin(DynamicNormMixin):
+    # Gathered running statistics handed to the norm during one training forward pass, written back after it.
+    _mmwidth_gathered: Optional[Dict[str, torch.Tensor]] = None
 
     @property
     def running_mean(self) -> Optional[torch.Tensor]:
@@ -114,16 +145,18 @@ class DynamicBatchNormMixin(DynamicLayerMixin):
             self._mmwidth_gathered = None
 
 
-MIXINS = ((_ConvNd, DynamicConvMixin), (nn.Linear, DynamicLinearMixin), (_BatchNorm, DynamicBatchNormMixin))
+MIXINS = ((_ConvNd, DynamicConvMixin), (nn.Linear, DynamicLinearMixin), (_BatchNorm, DynamicBatchNormMixin),
+          (nn.GroupNorm, DynamicNormMixin), (nn.LayerNorm, DynamicLayerNormMixin))
 _dynamic_classes: Dict[type, type] = {}
 
 
 def dynamic_class(base: Type[nn.Module]) -> type:
-    """The dynamic subclass of a conv, linear or batch-norm class (one per class, so it is stable)."""
+    """The dynamic subclass of a conv, linear, batch-, group- or layer-norm class (one per class, so it is
+    stable)."""
     if base not in _dynamic_classes:
         mixin = next((mix for kind, mix in MIXINS if issubclass(base, kind)), None)
         if mixin is None:
-            raise TypeError(f'{base.__name__} has no dynamic version (only conv, linear and batch norm)')
+            raise TypeError(f'{base.__name__} has no dynamic version (only conv, linear, batch, group and layer norm)')
         _dynamic_classes[base] = type(f'Dynamic{base.__name__}', (mixin, base), dict(mmwidth_base=base))
     return _dynamic_classes[base]
 

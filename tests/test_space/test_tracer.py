@@ -173,15 +173,6 @@ def test_untraceable_model_error_names_the_module():
         ChannelTracer().trace(DataDependent(), (3, 4, 4))
 
 
-def test_grouped_conv_and_group_norm_keep_their_channels():
-    model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.Conv2d(8, 8, 3, groups=2), nn.Conv2d(8, 6, 1), nn.GroupNorm(2, 6),
-                          nn.Conv2d(6, 4, 1))
-    graph = ChannelTracer().trace(model, (3, 4, 4))
-    reasons = {g.name: g.fixed_reason for g in graph.groups}
-    assert 'grouped conv' in reasons['0'] and 'grouped conv' in reasons['1']
-    assert 'GroupNorm' in reasons['2']
-
-
 def test_channel_bench_macro_spaces_have_seven_groups():
     from mmwidth.benchmarks.cbm_table import DIGIT_GROUPS, cbm_width_space
     for space in ('resnet', 'mobilenet'):

@@ -35,6 +35,40 @@ def test_depthwise_conv_uses_its_channels_as_groups():
     assert type(conv) is nn.Conv2d and conv.groups == 6
 
 
+def test_grouped_conv_indexes_its_weight_by_positions_inside_a_group():
+    conv = make_dynamic(nn.Conv2d(8, 6, 1, groups=2, bias=False))
+    # channels 1, 2 of each input group (of 4) and channel 1 of each output group (of 3)
+    conv.mmwidth_in, conv.mmwidth_out = torch.tensor([1, 2, 5, 6]), torch.tensor([1, 4])
+    assert conv.groups == 2 and conv.weight.shape == (2, 2, 1, 1)
+    torch.testing.assert_close(conv.weight, conv._parameters['weight'][[1, 4]][:, [1, 2]])
+    x = torch.randn(1, 8, 3, 3)
+    mask = torch.zeros(1, 8, 1, 1)
+    mask[:, [1, 2, 5, 6]] = 1  # the full conv on the kept inputs only
+    expected = nn.functional.conv2d(x * mask, conv._parameters['weight'], groups=2)[:, [1, 4]]
+    torch.testing.assert_close(conv(x[:, [1, 2, 5, 6]]), expected)
+
+
+def test_transposed_conv_weight_is_in_by_out_per_group():
+    conv = make_dynamic(nn.ConvTranspose2d(4, 6, 2, stride=2, groups=2))
+    conv.mmwidth_in, conv.mmwidth_out = torch.tensor([0, 2]), torch.tensor([1, 2, 4, 5])
+    torch.testing.assert_close(conv.weight, conv._parameters['weight'][[0, 2]][:, [1, 2]])
+    torch.testing.assert_close(conv.bias, conv._parameters['bias'][[1, 2, 4, 5]])
+    assert conv(torch.randn(1, 2, 3, 3)).shape == (1, 4, 6, 6)
+
+
+def test_layer_norm_normalises_the_active_channels_only():
+    norm = make_dynamic(nn.LayerNorm(6))
+    with torch.no_grad():
+        norm._parameters['weight'].uniform_()
+    norm.mmwidth_out = torch.tensor([0, 3, 4])
+    x = torch.randn(2, 3)
+    assert norm.normalized_shape == (3, )
+    torch.testing.assert_close(norm(x), nn.functional.layer_norm(x, (3, ), norm._parameters['weight'][[0, 3, 4]],
+                                                                 norm._parameters['bias'][[0, 3, 4]]))
+    make_static(norm)
+    assert type(norm) is nn.LayerNorm and norm.normalized_shape == (6, )
+
+
 def test_linear_slices_inputs_and_outputs():
     linear = make_dynamic(nn.Linear(6, 4))
     linear.mmwidth_in, linear.mmwidth_out = slice(1, 4), slice(0, 2)
