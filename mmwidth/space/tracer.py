@@ -1,6 +1,7 @@
 """Finds the channel groups of any ``nn.Module`` from its torch.fx graph.
 
-The model is traced symbolically, its shapes are propagated with one real input, and a channel *layout* (which
+The model is traced symbolically (or, where torch.fx cannot follow its code, recorded during one real forward
+pass: :mod:`.runtime_graph`), its shapes are propagated with one real input, and a channel *layout* (which
 group each channel of a tensor belongs to) flows along the graph: convs and linears start new groups, norms and
 element-wise ops pass layouts through, residual adds and gating products tie groups, depthwise convs pass their
 producer's group on, concatenation joins layouts and flattening scales them. Whatever the tracer cannot follow
@@ -21,6 +22,7 @@ from torch.nn.modules.conv import _ConvNd
 from ..utils.errors import WidthSearchError
 from ..utils.model_call import FEATURE_EXTRACTOR, forward_tensor, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
+from .runtime_graph import RuntimeTraceError, record_graph
 
 
 class ChannelTraceError(WidthSearchError, RuntimeError):
@@ -189,20 +191,35 @@ class ChannelTracer:
             for entry in trace_entries(model, self._scope):
                 root = _Entry(model, entry)
                 try:
-                    graph = self._fx_graph(root, input_shape)
-                except ChannelTraceError as err:
-                    failures.append(err)
-                    continue
+                    graph, how = self._fx_graph(root, input_shape), 'with torch.fx'
+                except ChannelTraceError as fx_error:
+                    try:
+                        graph, how = self._runtime_graph(root, input_shape), \
+                            f'by recording one forward pass ({fx_error})'
+                    except ChannelTraceError as err:
+                        failures.append(err)
+                        continue
                 self._entry = entry
-                if entry == FEATURE_EXTRACTOR:
-                    print_log(f'the whole forward of {type(model).__name__} cannot be traced ({failures[-1]}); '
-                              f'traced its feature extractor {entry}, whose outputs stay fixed', logger='current')
+                print_log(f'traced {type(model).__name__}.{entry} {how}', logger='current')
+                if failures:
+                    print_log(f'the whole forward cannot run on a tensor alone ({failures[-1]}): the outputs of '
+                              f'{entry} stay fixed and FLOPs count {entry} only', logger='current')
                 return graph, root
         finally:
             model.train(was_training)
         if len(failures) == 1:
             raise failures[0]
         raise ChannelTraceError('; '.join(str(err) for err in failures)) from failures[-1]
+
+    @staticmethod
+    def _runtime_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
+        """The graph of one real forward pass (:func:`record_graph`), for code torch.fx cannot follow."""
+        try:
+            return record_graph(root, torch.zeros(1, *input_shape), _LeafTracer().is_leaf_module)
+        except RuntimeTraceError as err:
+            raise ChannelTraceError(
+                f'running {type(root.model).__name__}.{root.entry} on an input of shape {list(input_shape)} failed '
+                f'in module "{_strip(err.module) or "<top level>"}": {err}') from err
 
     @staticmethod
     def _fx_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
