@@ -155,24 +155,6 @@ def test_unknown_operation_in_excluded_module_keeps_channels():
     assert 'excluded' in graph.group('block.0').fixed_reason
 
 
-class DataDependent(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 1)
-
-    def forward(self, x):
-        y = self.conv(x)
-        if y.sum() > 0:
-            return y
-        return -y
-
-
-def test_untraceable_model_error_names_the_module():
-    with pytest.raises(ChannelTraceError, match='torch.fx cannot trace DataDependent'):
-        ChannelTracer().trace(DataDependent(), (3, 4, 4))
-
-
 def test_grouped_conv_and_group_norm_keep_their_channels():
     model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.Conv2d(8, 8, 3, groups=2), nn.Conv2d(8, 6, 1), nn.GroupNorm(2, 6),
                           nn.Conv2d(6, 4, 1))
