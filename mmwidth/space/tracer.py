@@ -40,8 +40,11 @@ PASSTHROUGH_OPS = frozenset({
     'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'adaptive_max_pool3d',
     'interpolate', 'upsample', 'pad', 'contiguous', 'clone', 'detach', 'float', 'half', 'double', 'to',
     'type', 'type_as', 'softmax', 'log_softmax', 'clamp', 'clamp_', 'clip', 'abs', 'neg', 'exp', 'sqrt',
-    'rsqrt', 'square', 'pow', 'normalize', 'sign', 'reciprocal',
+    'rsqrt', 'square', 'pow', 'normalize', 'sign', 'reciprocal', 'expand', 'expand_as',
 })
+# Ops whose values do not depend on their input tensor, only its shape.
+CONSTANT_LIKE_OPS = frozenset({'zeros_like', 'ones_like', 'full_like', 'empty_like', 'new_zeros', 'new_ones',
+                               'new_full', 'new_empty', 'new_tensor'})
 BINARY_OPS = frozenset({
     'add', 'add_', 'iadd', 'radd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_', 'imul', 'rmul', 'truediv', 'div',
     'div_', 'itruediv', 'rtruediv', 'rdiv', 'maximum', 'minimum', 'where',
@@ -472,9 +475,14 @@ class ChannelTracer:
         if not tensors:
             return self._unknown(f'{op}', where, args, meta)
         x = tensors[0]
+        if op in CONSTANT_LIKE_OPS and isinstance(meta, TensorMetadata):
+            return _Const(meta.shape)  # only the shape comes from the input
         if op in PASSTHROUGH_OPS and isinstance(meta, TensorMetadata):
-            same_rank = len(meta.shape) == len(x.shape)
-            return _Tensor(meta.shape, x.layout if same_rank else None, x.channel_dim)
+            if len(meta.shape) != len(x.shape):
+                return _Tensor(meta.shape, None)
+            if x.layout is not None and meta.shape[x.channel_dim] != x.shape[x.channel_dim]:
+                return self._unknown(f'{op} that changes the number of channels', where, args, meta)
+            return _Tensor(meta.shape, x.layout, x.channel_dim)
         if x.layout is None and isinstance(meta, TensorMetadata) and op not in CHANNEL_SLICE_OPS:
             return _Tensor(meta.shape, None)  # no channels to follow
         if op in RESHAPE_OPS:
