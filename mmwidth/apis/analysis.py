@@ -69,6 +69,14 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
     """
     model, space, _ = load_model_and_space(config, input_shape)
+    candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
+    return verify_model_subnets(model, space, candidates, num_random, seed, patterns, atol)
+
+
+def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Mapping[str, int]] = (),
+                         num_random: int = 0, seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'),
+                         atol: float = 1e-4) -> List[dict]:
+    """:func:`verify_subnets` on a built model and its width space (``subnets``: checked width configs)."""
     shape = space.graph.input_shape
     generator = torch.Generator().manual_seed(seed)
     _randomise_norms(model, generator)
@@ -76,18 +84,17 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     supernet = DynamicSupernet(model, space)
     inputs = torch.randn((1, ) + tuple(shape), generator=generator)
     rng = np.random.default_rng(seed)
-    candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
-    candidates += [space.sample(rng) for _ in range(num_random)]
+    candidates = list(subnets) + [space.sample(rng) for _ in range(num_random)]
     rows = []
     for number, subnet in enumerate(candidates):
         for pattern in patterns:
             index_sets = subnet_index_sets(space.full(), subnet, pattern, generator, space.blocks)
             with torch.no_grad(), supernet.subnet(index_sets):
-                dynamic = flatten_tensors(forward_tensor(model, inputs))
+                dynamic = flatten_tensors(forward_tensor(model, inputs, space.graph.entry))
             static = export_static_model(model, space, index_sets)
             with torch.no_grad():
-                exported = flatten_tensors(forward_tensor(static, inputs))
-            flops_counted, params_counted = count_flops_params(static, shape)
+                exported = flatten_tensors(forward_tensor(static, inputs, space.graph.entry))
+            flops_counted, params_counted = count_flops_params(static, shape, space.graph.entry)
             row = dict(subnet=number, pattern=pattern, max_abs_diff=_max_abs_diff(dynamic, exported),
                        flops=space.flops(subnet), flops_counted=flops_counted, params=space.params(subnet),
                        params_counted=params_counted)

@@ -1,6 +1,7 @@
 """Finds the channel groups of any ``nn.Module`` from its torch.fx graph.
 
-The model is traced symbolically, its shapes are propagated with one real input, and a channel *layout* (which
+The model is traced symbolically (or, where torch.fx cannot follow its code, recorded during one real forward
+pass: :mod:`.runtime_graph`), its shapes are propagated with one real input, and a channel *layout* (which
 group each channel of a tensor belongs to) flows along the graph: convs and linears start new groups, norms and
 element-wise ops pass layouts through, residual adds and gating products tie groups, depthwise convs pass their
 producer's group on, concatenation joins layouts and flattening scales them. Whatever the tracer cannot follow
@@ -12,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.fx as fx
+from mmengine.logging import print_log
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 from torch.nn import functional as F
@@ -19,8 +21,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
 from ..utils.errors import WidthSearchError
-from ..utils.model_call import forward_tensor
+from ..utils.model_call import FEATURE_EXTRACTOR, forward_tensor, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
+from .runtime_graph import RuntimeTraceError, record_graph
 
 
 class ChannelTraceError(WidthSearchError, RuntimeError):
@@ -38,15 +41,21 @@ PASSTHROUGH_OPS = frozenset({
     'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'adaptive_max_pool3d',
     'interpolate', 'upsample', 'pad', 'contiguous', 'clone', 'detach', 'float', 'half', 'double', 'to',
     'type', 'type_as', 'softmax', 'log_softmax', 'clamp', 'clamp_', 'clip', 'abs', 'neg', 'exp', 'sqrt',
-    'rsqrt', 'square', 'pow', 'normalize', 'sign', 'reciprocal',
+    'rsqrt', 'square', 'pow', 'normalize', 'sign', 'reciprocal', 'expand', 'expand_as',
 })
+# Ops whose values do not depend on their input tensor, only its shape.
+CONSTANT_LIKE_OPS = frozenset({'zeros_like', 'ones_like', 'full_like', 'empty_like', 'new_zeros', 'new_ones',
+                               'new_full', 'new_empty', 'new_tensor'})
 BINARY_OPS = frozenset({
-    'add', 'add_', 'iadd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_', 'imul', 'truediv', 'div', 'div_',
-    'itruediv', 'maximum', 'minimum', 'where',
+    'add', 'add_', 'iadd', 'radd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_', 'imul', 'rmul', 'truediv', 'div',
+    'div_', 'itruediv', 'rtruediv', 'rdiv', 'maximum', 'minimum', 'where',
 })
 REDUCE_OPS = frozenset({'mean', 'sum', 'amax', 'amin', 'std', 'var', 'logsumexp', 'norm'})
-RESHAPE_OPS = frozenset({'flatten', 'view', 'reshape', 'squeeze', 'unsqueeze'})
+RESHAPE_OPS = frozenset({'flatten', 'view', 'reshape', 'squeeze', 'unsqueeze', 'squeeze_', 'unsqueeze_',
+                         'view_as', 'reshape_as'})
+PERMUTE_OPS = frozenset({'permute', 'transpose', 'swapaxes', 'swapdims', 'movedim'})
 SPLIT_OPS = frozenset({'chunk', 'split', 'unbind', 'tensor_split'})
+CHANNEL_SLICE_OPS = SPLIT_OPS | {'narrow'}
 METADATA_OPS = frozenset({'size', 'dim', 'numel', 'getattr', 'len'})
 CAT_OPS = frozenset({'cat', 'concat', 'concatenate'})
 
@@ -105,14 +114,15 @@ class _LeafTracer(fx.Tracer):
 
 
 class _Entry(nn.Module):
-    """Calls an OpenMMLab model in tensor mode (plain modules are called as they are)."""
+    """Calls a model the way ``entry`` says (:func:`forward_tensor`): the root of every traced graph."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, entry: str):
         super().__init__()
         self.model = model
+        self.entry = entry
 
     def forward(self, inputs):
-        return forward_tensor(self.model, inputs)
+        return forward_tensor(self.model, inputs, self.entry)
 
 
 PREFIX = 'model.'
@@ -128,6 +138,17 @@ def _strip(path: str) -> str:
 def _is_sequence(meta: Any) -> bool:
     """Whether shape propagation recorded several outputs (``TensorMetadata`` is itself a named tuple)."""
     return isinstance(meta, (tuple, list)) and not isinstance(meta, TensorMetadata)
+
+
+def _normal_dim(dim: int, ndim: int) -> int:
+    return dim + ndim if dim < 0 else dim
+
+
+def _contains(args: Any, kwargs: Any, kind: type) -> bool:
+    """Whether a value of ``kind`` occurs anywhere in (nested) arguments."""
+    found = []
+    fx.node.map_aggregate((args, kwargs), lambda v: found.append(v) if isinstance(v, kind) else None)
+    return bool(found)
 
 
 def _op_name(node: fx.Node) -> str:
@@ -182,7 +203,8 @@ class ChannelTracer:
             ``['backbone']`` for models with a backbone, everything otherwise.
         exclude: module path prefixes whose outputs are never searched; ops the tracer does not know are
             tolerated inside them (their channels are just kept).
-        strict: raise on unknown ops outside excluded modules (otherwise their channels are kept silently).
+        strict: raise on unknown ops inside the scope and outside excluded modules (otherwise their channels are
+            kept silently).
     """
 
     def __init__(self, scope: Optional[Sequence[str]] = None, exclude: Sequence[str] = (), strict: bool = True):
@@ -201,36 +223,73 @@ class ChannelTracer:
         self._parent: List[int] = []
         self._layers: Dict[str, Layer] = {}
         self._module_output: Dict[str, int] = {}
-        graph_module = self._capture(model, tuple(input_shape))
+        graph, root = self._capture(model, tuple(input_shape))
         values: Dict[fx.Node, Any] = {}
-        for node in graph_module.graph.nodes:
-            values[node] = self._visit(node, values, graph_module)
+        for node in graph.nodes:
+            values[node] = self._visit(node, values, root)
         return self._finish(model, tuple(input_shape))
 
-    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> fx.GraphModule:
-        entry = _Entry(model)
+    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> Tuple[fx.Graph, nn.Module]:
+        """The graph of the first entry (:func:`trace_entries`) that can be traced, with its root module."""
+        failures = []
+        was_training = model.training
+        model.eval()
+        try:
+            for entry in trace_entries(model, self._scope):
+                root = _Entry(model, entry)
+                try:
+                    graph, how = self._fx_graph(root, input_shape), 'with torch.fx'
+                except ChannelTraceError as fx_error:
+                    try:
+                        graph, how = self._runtime_graph(root, input_shape), \
+                            f'by recording one forward pass ({fx_error})'
+                    except ChannelTraceError as err:
+                        failures.append(err)
+                        continue
+                self._entry = entry
+                print_log(f'traced {type(model).__name__}.{entry} {how}', logger='current')
+                if failures:
+                    print_log(f'the whole forward cannot run on a tensor alone ({failures[-1]}): the outputs of '
+                              f'{entry} stay fixed and FLOPs count {entry} only', logger='current')
+                return graph, root
+        finally:
+            model.train(was_training)
+        if len(failures) == 1:
+            raise failures[0]
+        raise ChannelTraceError('; '.join(str(err) for err in failures)) from failures[-1]
+
+    @staticmethod
+    def _runtime_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
+        """The graph of one real forward pass (:func:`record_graph`), for code torch.fx cannot follow."""
+        try:
+            return record_graph(root, torch.zeros(1, *input_shape), _LeafTracer().is_leaf_module)
+        except RuntimeTraceError as err:
+            raise ChannelTraceError(
+                f'running {type(root.model).__name__}.{root.entry} on an input of shape {list(input_shape)} failed '
+                f'in module "{_strip(err.module) or "<top level>"}": {err}') from err
+
+    @staticmethod
+    def _fx_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
+        """The torch.fx graph of ``root`` with the shapes of one real run (``tensor_meta`` of every node)."""
+        model = root.model
         tracer = _LeafTracer()
         try:
-            graph = tracer.trace(entry)
+            graph = tracer.trace(root)
         except Exception as err:  # fx raises many kinds of errors from user code
             where = _strip(next(reversed(tracer.module_stack.values()))[0]) if tracer.module_stack else 'the model'
             raise ChannelTraceError(
-                f'torch.fx cannot trace {type(model).__name__} in module "{where}": {type(err).__name__}: {err}. '
-                'Make that code traceable (no Python control flow on tensor values) or wrap it in a leaf '
-                'module.') from err
-        graph_module = fx.GraphModule(entry, graph)
-        was_training = model.training
-        model.eval()
+                f'torch.fx cannot trace {type(model).__name__}.{root.entry} in module "{where}": '
+                f'{type(err).__name__}: {err}. Make that code traceable (no Python control flow on tensor values) '
+                'or wrap it in a leaf module.') from err
+        graph_module = fx.GraphModule(root, graph)
         try:
             with torch.no_grad():
                 ShapeProp(graph_module).propagate(torch.zeros(1, *input_shape))
         except Exception as err:
             raise ChannelTraceError(
-                f'running {type(model).__name__} on an input of shape {list(input_shape)} failed: '
+                f'running {type(model).__name__}.{root.entry} on an input of shape {list(input_shape)} failed: '
                 f'{type(err).__name__}: {err}') from err
-        finally:
-            model.train(was_training)
-        return graph_module
+        return graph
 
     # ------------------------------------------------------------------------------------------------- groups
     def _new_group(self, channels: int, producer: Optional[str] = None, fixed: Optional[str] = None) -> int:
@@ -334,8 +393,13 @@ class ChannelTracer:
     def _in_excluded(self, path: str) -> bool:
         return any(path == p or path.startswith(p + '.') for p in self.exclude)
 
+    def _in_scope(self, path: str) -> bool:
+        return any(p == '' or path == p or path.startswith(p + '.') for p in self._scope)
+
     def _unknown(self, what: str, where: str, args: Any, meta: Any) -> Any:
-        if self.strict and not self._in_excluded(where):
+        """An operation the tracer cannot follow: an error inside the searched scope, otherwise the channels it
+        touches are kept (outside the scope nothing needs to change width)."""
+        if self.strict and self._in_scope(where) and not self._in_excluded(where):
             raise ChannelTraceError(
                 f'cannot tell how channels flow through {what} in module "{where or "<top level of the model>"}". '
                 f'Exclude that module from the search (width_space exclude=["{where}"]) to keep its channels, '
@@ -368,7 +432,7 @@ class ChannelTracer:
         if isinstance(module, nn.Flatten):
             return self._reshape(x, meta, name)
         if isinstance(module, PASSTHROUGH_MODULES):
-            return _Tensor(meta.shape, x.layout)
+            return _Tensor(meta.shape, x.layout, x.channel_dim)
         return self._unknown(f'module type {type(module).__name__}', name, args, meta)
 
     def _visit_conv(self, name: str, conv: _ConvNd, x: _Tensor, meta: Any) -> _Tensor:
@@ -411,16 +475,22 @@ class ChannelTracer:
         return _Tensor(meta.shape, x.layout, x.channel_dim)
 
     def _visit_linear(self, name: str, linear: nn.Linear, x: _Tensor, meta: Any) -> _Tensor:
-        layout = x.layout
+        """A linear layer maps the last dimension: the channels when they lie there (after a flatten, or
+        channels-last after a permute: every other position is a token that multiplies its MACs); otherwise it
+        mixes another dimension and both its widths and the channels' are kept."""
+        last = len(x.shape) - 1
         tokens = int(torch.Size(x.shape[1:-1]).numel())
-        if len(x.shape) != 2:
-            reason = f'feeds linear {name} along a token dimension'
-            self._fix(layout, reason)
-            layout = self._fresh_layout(torch.Size([1, linear.in_features]), reason)
-        out = self._output_group(name, linear.out_features)
-        self._record(name, Layer(name, 'linear', layout, output=out, macs_coef=tokens, weight_per_pair=1,
-                                 has_bias=linear.bias is not None))
-        return _Tensor(meta.shape, (Segment(out), ))
+        common = dict(macs_coef=tokens, weight_per_pair=1, has_bias=linear.bias is not None)
+        if x.channel_dim == last:
+            out = self._output_group(name, linear.out_features)
+            self._record(name, Layer(name, 'linear', x.layout, output=out, **common))
+            return _Tensor(meta.shape, (Segment(out), ), last)
+        reason = f'mixed along another dimension by linear {name}'
+        self._fix(x.layout, reason)
+        inputs = self._fresh_layout(torch.Size([1, linear.in_features]), reason)
+        out = self._output_group(name, linear.out_features, fixed=reason)
+        self._record(name, Layer(name, 'linear', inputs, output=out, **common))
+        return _Tensor(meta.shape, x.layout, x.channel_dim)
 
     def _output_group(self, name: str, channels: int, fixed: Optional[str] = None) -> int:
         if name not in self._module_output:
@@ -441,84 +511,131 @@ class ChannelTracer:
         tensors = [a for a in args if isinstance(a, _Tensor)]
         if op in METADATA_OPS:
             return NOT_TENSOR
+        if isinstance(meta, TensorMetadata) and not _contains(args, kwargs, _Tensor) and \
+                _contains(args, kwargs, _Const):
+            return _Const(meta.shape)  # computed from parameters and constants only
         if op == 'getitem':
             return self._getitem(args, meta, where)
         if not tensors and not _is_sequence(meta) and not isinstance(meta, TensorMetadata):
             return NOT_TENSOR
         if op in BINARY_OPS:
             return self._binary(op, args, meta, where)
-        if op in CAT_OPS:
-            return self._cat(args, kwargs, meta, where)
+        if op in CAT_OPS or op == 'stack':
+            return self._cat(op, args, kwargs, meta, where)
         if not tensors:
             return self._unknown(f'{op}', where, args, meta)
         x = tensors[0]
+        if op in CONSTANT_LIKE_OPS and isinstance(meta, TensorMetadata):
+            return _Const(meta.shape)  # only the shape comes from the input
         if op in PASSTHROUGH_OPS and isinstance(meta, TensorMetadata):
-            return _Tensor(meta.shape, x.layout if len(meta.shape) == len(x.shape) else None)
+            if len(meta.shape) != len(x.shape):
+                return _Tensor(meta.shape, None)
+            if x.layout is not None and meta.shape[x.channel_dim] != x.shape[x.channel_dim]:
+                return self._unknown(f'{op} that changes the number of channels', where, args, meta)
+            return _Tensor(meta.shape, x.layout, x.channel_dim)
+        if x.layout is None and isinstance(meta, TensorMetadata) and op not in CHANNEL_SLICE_OPS:
+            return _Tensor(meta.shape, None)  # no channels to follow
         if op in RESHAPE_OPS:
             return self._reshape(x, meta, where)
+        if op in PERMUTE_OPS:
+            return self._permute(op, x, args, kwargs, meta, where)
         if op in REDUCE_OPS:
             return self._reduce(x, args, kwargs, meta)
         if op in SPLIT_OPS:
-            return self._split(x, args, kwargs, meta, where)
+            return self._split(op, x, args, kwargs, meta, where)
+        if op == 'narrow':
+            return self._narrow(x, args, kwargs, meta, where)
         return self._unknown(f'{op}', where, args, meta)
 
     def _binary(self, op: str, args: tuple, meta: Any, where: str) -> _Tensor:
         shape = meta.shape
-        full = []
+        tensors = [a for a in args if isinstance(a, _Tensor) and a.layout is not None and len(a.shape) == len(shape)]
+        dim = tensors[0].channel_dim if tensors else 1
+        full = [t for t in tensors if t.channel_dim == dim and len(shape) >= 2 and t.shape[dim] == shape[dim] > 1]
         for arg in args:
-            if isinstance(arg, _Tensor) and arg.layout is not None and len(arg.shape) == len(shape) \
-                    and len(shape) >= 2 and arg.shape[1] == shape[1] and shape[1] > 1:
-                full.append(arg)
-            elif isinstance(arg, (_Const, _Tensor)) and self._per_channel(arg.shape, shape):
-                reason = f'scaled by a per-channel tensor in {where}'
-                self._fix_value(args, reason)
+            if isinstance(arg, (_Const, _Tensor)) and not any(arg is t for t in full) and \
+                    self._per_channel(arg.shape, shape, dim):
+                self._fix_value(args, f'scaled by a per-channel tensor in {where}')
         if not full:
-            layouts = [a.layout for a in args if isinstance(a, _Tensor) and a.layout is not None
-                       and len(a.shape) == len(shape)]
-            return _Tensor(shape, layouts[0] if layouts else None)
-        site = where if op in ('add', 'add_', 'iadd', 'sub', 'sub_', 'isub', 'rsub') else None
+            return _Tensor(shape, tensors[0].layout if tensors else None, dim)
+        site = where if op in ('add', 'add_', 'iadd', 'radd', 'sub', 'sub_', 'isub', 'rsub') else None
         layout = full[0].layout
         for other in full[1:]:
             layout = self._tie(layout, other.layout, site, where)
-        return _Tensor(shape, layout)
+        return _Tensor(shape, layout, dim)
 
     @staticmethod
-    def _per_channel(arg_shape: torch.Size, out_shape: torch.Size) -> bool:
-        """Whether an operand without a traced layout still varies along the channel dimension."""
-        dim = 1 - (len(out_shape) - len(arg_shape))
-        return len(out_shape) >= 2 and 0 <= dim < len(arg_shape) and arg_shape[dim] > 1 and \
-            len(arg_shape) < len(out_shape)
+    def _per_channel(arg_shape: torch.Size, out_shape: torch.Size, channel_dim: int) -> bool:
+        """Whether an operand without a traced layout still varies along the channel dimension (broadcast from
+        the right, as torch does)."""
+        dim = channel_dim - (len(out_shape) - len(arg_shape))
+        return len(out_shape) >= 2 and 0 <= dim < len(arg_shape) and arg_shape[dim] > 1
 
-    def _cat(self, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+    def _cat(self, op: str, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+        """Concatenation along the channels joins the layouts; along another dimension (or stacking into a new
+        one) every part must have the same channels."""
         items = args[0]
         dim = kwargs.get('dim', args[1] if len(args) > 1 else 0)
-        ndim = len(meta.shape)
-        if dim < 0:
-            dim += ndim
         if any(not isinstance(t, _Tensor) or t.layout is None for t in items):
-            return self._unknown('cat of tensors without traced channels', where, args, meta)
-        if dim == 1:
-            return _Tensor(meta.shape, tuple(seg for t in items for seg in t.layout))
+            return self._unknown(f'{op} of tensors without traced channels', where, args, meta)
+        dims = {t.channel_dim for t in items}
+        if len(dims) > 1:
+            reason = f'concatenated with a different channel dimension in {where}'
+            self._fix_value(items, reason)
+            return self._opaque(meta, reason)
+        channel_dim = dims.pop()
+        dim = _normal_dim(dim, len(meta.shape))
+        if op == 'stack':
+            channel_dim += int(dim <= channel_dim)
+        elif dim == channel_dim:
+            return _Tensor(meta.shape, tuple(seg for t in items for seg in t.layout), channel_dim)
         layout = items[0].layout
         for other in items[1:]:
             layout = self._tie(layout, other.layout, None, where)
-        return _Tensor(meta.shape, layout)
+        return _Tensor(meta.shape, layout, channel_dim)
 
     def _reshape(self, x: _Tensor, meta: Any, where: str) -> _Tensor:
+        """Follows the channel axis through view/reshape/flatten/squeeze: it keeps its place in memory order when
+        the new shape has a dimension with as many elements before it and as many channels (or the channels times
+        some of the elements after them: flattening, each channel then feeds ``k`` consecutive features)."""
         old, new = tuple(x.shape), tuple(meta.shape)
-        if x.layout is None:
-            return _Tensor(meta.shape, None)
-        if len(old) >= 2 and len(new) >= 2 and old[:2] == new[:2] and \
-                torch.Size(old[2:]).numel() == torch.Size(new[2:]).numel():
-            spatial_old = torch.Size(old[2:]).numel()
-            if spatial_old == 1 or old[2:] == new[2:] or len(new) > 2:
-                return _Tensor(meta.shape, x.layout)
-        if len(old) >= 3 and new == (old[0], torch.Size(old[1:]).numel()):
-            factor = torch.Size(old[2:]).numel()
-            return _Tensor(meta.shape, tuple(Segment(s.group, s.factor * factor) for s in x.layout))
+        cdim = x.channel_dim
+        outer, channels = math.prod(old[:cdim]), old[cdim]
+        inner = math.prod(old[cdim + 1:])
+        for j, size in enumerate(new):
+            if math.prod(new[:j]) != outer or size % channels:
+                continue
+            k = size // channels
+            if inner % k == 0 and math.prod(new[j + 1:]) == inner // k:
+                layout = x.layout if k == 1 else tuple(Segment(s.group, s.factor * k) for s in x.layout)
+                return _Tensor(meta.shape, layout, j)
         reason = f'reshaped from {list(old)} to {list(new)} in {where}'
         self._fix(x.layout, reason)
         return _Tensor(meta.shape, self._fresh_layout(meta.shape, reason))
+
+    def _permute(self, op: str, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+        """permute/transpose/movedim move the channel dimension (channels-last layouts: ConvNeXt)."""
+        ndim = len(x.shape)
+        rest = [a for a in args[1:]] + [v for k, v in kwargs.items() if k in ('dims', 'dim0', 'dim1', 'source',
+                                                                                 'destination')]
+        if op == 'permute':
+            dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+        elif op == 'movedim':
+            src, dst = rest[:2]
+            if not isinstance(src, int) or not isinstance(dst, int):
+                return self._unknown(f'{op} of several dimensions', where, args, meta)
+            dims = [d for d in range(ndim) if d != _normal_dim(src, ndim)]
+            dims.insert(_normal_dim(dst, ndim), _normal_dim(src, ndim))
+        else:  # transpose, swapaxes, swapdims
+            dims = list(range(ndim))
+            a, b = (_normal_dim(d, ndim) if isinstance(d, int) else d for d in rest[:2])
+            if not isinstance(a, int) or not isinstance(b, int):
+                return self._unknown(f'{op} of dimensions computed at run time', where, args, meta)
+            dims[a], dims[b] = dims[b], dims[a]
+        if not all(isinstance(d, int) for d in dims):
+            return self._unknown(f'{op} of dimensions computed at run time', where, args, meta)
+        dims = [_normal_dim(d, ndim) for d in dims]
+        return _Tensor(meta.shape, x.layout, dims.index(x.channel_dim))
 
     def _reduce(self, x: _Tensor, args: tuple, kwargs: dict, meta: Any) -> Any:
         dims = kwargs.get('dim', args[1] if len(args) > 1 else None)
@@ -527,32 +644,139 @@ class ChannelTracer:
         if dims is None:
             return _Tensor(meta.shape, None)
         dims = [dims] if isinstance(dims, int) else list(dims)
-        dims = [d + len(x.shape) if d < 0 else d for d in dims]
-        keeps_channels = 1 not in dims and len(meta.shape) >= 2
-        return _Tensor(meta.shape, x.layout if keeps_channels else None)
+        dims = [_normal_dim(d, len(x.shape)) for d in dims]
+        if x.channel_dim in dims:
+            return _Tensor(meta.shape, None)
+        kept = len(meta.shape) == len(x.shape)
+        channel_dim = x.channel_dim if kept else x.channel_dim - sum(d < x.channel_dim for d in dims)
+        return _Tensor(meta.shape, x.layout, channel_dim)
 
-    def _split(self, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
-        dim = kwargs.get('dim', args[2] if len(args) > 2 else 0)
-        if dim < 0:
-            dim += len(x.shape)
-        if dim != 1:
-            return type(meta)(_Tensor(m.shape, x.layout) for m in meta)
-        reason = f'split along channels in {where}'
-        self._fix(x.layout, reason)
-        return self._opaque(meta, reason)
+    def _slice(self, layout: Layout, start: int, stop: int, where: str) -> Layout:
+        """The segments of channels ``[start, stop)`` of ``layout`` (the inverse of concatenation offsets). A
+        group cut by the slice is fixed, and its part becomes a new fixed group."""
+        sliced, offset = [], 0
+        for seg in layout:
+            size = self._seg_size(seg)
+            low, high = max(start, offset), min(stop, offset + size)
+            if low < high:
+                if (low, high) == (offset, offset + size):
+                    sliced.append(seg)
+                else:
+                    reason = f'split through its channels in {where}'
+                    self._fix((seg, ), reason)
+                    sliced.append(Segment(self._new_group(high - low, fixed=reason)))
+            offset += size
+        return tuple(sliced)
+
+    def _pin(self, layout: Layout, end: int, where: str) -> None:
+        """Channel offsets that the model's code holds as numbers stay right only while the channels before them
+        keep their width: fixes the groups of the first ``end`` channels."""
+        offset = 0
+        for seg in layout:
+            if offset >= end:
+                break
+            self._fix((seg, ), f'sliced at fixed channel offsets in {where}')
+            offset += self._seg_size(seg)
+
+    def _parts(self, layout: Layout, sizes: Sequence[int], where: str) -> List[Layout]:
+        """Equal parts (chunk): their offsets follow the width when every part has the same segments, which are
+        then tied part by part; otherwise every group is kept."""
+        parts, offset = [], 0
+        for size in sizes:
+            parts.append(self._slice(layout, offset, offset + size, where))
+            offset += size
+        shape = lambda part: [(self._seg_size(s), s.factor) for s in part]  # noqa: E731
+        if all(shape(part) == shape(parts[0]) for part in parts):
+            for part in parts[1:]:
+                for first, seg in zip(parts[0], part):
+                    self._union(first.group, seg.group, None)
+        else:
+            self._fix(layout, f'split into equal parts across unequal groups in {where}')
+        return parts
+
+    def _split(self, op: str, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+        """chunk/split/tensor_split/unbind: along the channels, each part keeps its channels' segments."""
+        position = 1 if op == 'unbind' else 2
+        dim = kwargs.get('dim', args[position] if len(args) > position else 0)
+        if not isinstance(dim, int) or not _is_sequence(meta):
+            return self._unknown(f'{op} along a dimension computed at run time', where, args, meta)
+        dim = _normal_dim(dim, len(x.shape))
+        if dim != x.channel_dim:
+            channel_dim = x.channel_dim - int(op == 'unbind' and dim < x.channel_dim)
+            return type(meta)(_Tensor(m.shape, x.layout, channel_dim) for m in meta)
+        if op == 'unbind':
+            reason = f'unbound along channels in {where}'
+            self._fix(x.layout, reason)
+            return self._opaque(meta, reason)
+        sizes = [int(m.shape[dim]) for m in meta]
+        sections = args[1] if len(args) > 1 else None
+        if op == 'chunk' or (op == 'tensor_split' and isinstance(sections, int)):
+            layouts = self._parts(x.layout, sizes, where)
+        else:  # sizes or indices held as numbers
+            self._pin(x.layout, sum(sizes) if op == 'split' else sum(sizes[:-1]), where)
+            offsets = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+            layouts = [self._slice(x.layout, offsets[i], offsets[i + 1], where) for i in range(len(sizes))]
+        return type(meta)(_Tensor(m.shape, layout, dim) for m, layout in zip(meta, layouts))
+
+    def _narrow(self, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+        values = list(args[1:]) + [kwargs[k] for k in ('dim', 'start', 'length') if k in kwargs]
+        if len(values) != 3 or not all(isinstance(v, int) for v in values):
+            return self._unknown('narrow by sizes computed at run time', where, args, meta)
+        dim, start, length = values
+        dim = _normal_dim(dim, len(x.shape))
+        if dim != x.channel_dim:
+            return _Tensor(meta.shape, x.layout, x.channel_dim)
+        start = _normal_dim(start, x.shape[dim])
+        self._pin(x.layout, start + length, where)
+        return _Tensor(meta.shape, self._slice(x.layout, start, start + length, where), dim)
 
     def _getitem(self, args: tuple, meta: Any, where: str) -> Any:
         container, index = args[0], args[1]
         if isinstance(container, (tuple, list)):
             return container[index]
+        if isinstance(container, _Const):
+            return _Const(meta.shape) if isinstance(meta, TensorMetadata) else NOT_TENSOR
         if not isinstance(container, _Tensor):
             return NOT_TENSOR
-        index = index if isinstance(index, tuple) else (index, )
-        touches_channels = len(index) > 1 and index[0] is not Ellipsis and index[1] != slice(None)
-        if not touches_channels and len(meta.shape) == len(container.shape):
-            return _Tensor(meta.shape, container.layout)
+        if container.layout is None:
+            return _Tensor(meta.shape, None)
+        return self._index(container, index if isinstance(index, tuple) else (index, ), meta, where)
+
+    def _index(self, x: _Tensor, index: tuple, meta: Any, where: str) -> Any:
+        """Basic indexing (ints, slices, None, ...): a slice of the channels keeps the segments it covers."""
+        if not all(isinstance(i, (int, slice, type(None))) or i is Ellipsis for i in index) or \
+                any(isinstance(i, slice) and not all(isinstance(v, (int, type(None)))
+                                                     for v in (i.start, i.stop, i.step)) for i in index):
+            return self._index_unknown(x, index, meta, where)
+        consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+        expanded = []
+        for i in index:
+            expanded += [slice(None)] * (len(x.shape) - consumed) if i is Ellipsis else [i]
+        dim, out_dim, layout, channel_dim = 0, 0, x.layout, None
+        for i in expanded:
+            if i is None:
+                out_dim += 1
+                continue
+            if dim == x.channel_dim:
+                if isinstance(i, int):
+                    return self._index_unknown(x, index, meta, where)
+                size = int(x.shape[dim])
+                start, stop, step = i.indices(size)
+                if step != 1:
+                    return self._index_unknown(x, index, meta, where)
+                to_end = i.stop is None or i.stop >= size  # slicing clamps: narrower channels still end there
+                backwards = any(v is not None and v < 0 for v in (i.start, i.stop))
+                self._pin(x.layout, size if backwards else start if to_end else stop, where)
+                layout, channel_dim = self._slice(x.layout, start, stop, where), out_dim
+            out_dim += int(not isinstance(i, int))
+            dim += 1
+        if channel_dim is None:
+            channel_dim = out_dim + x.channel_dim - dim
+        return _Tensor(meta.shape, layout, channel_dim)
+
+    def _index_unknown(self, x: _Tensor, index: tuple, meta: Any, where: str) -> Any:
         reason = f'indexed along channels in {where}'
-        self._fix(container.layout, reason)
+        self._fix(x.layout, reason)
         return self._opaque(meta, reason)
 
     # --------------------------------------------------------------------------------------------------- result
@@ -578,13 +802,13 @@ class ChannelTracer:
         _name_groups(groups, [self._groups[r] for r in roots])
         layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
         other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
-        return ChannelGraph(groups, layers, input_shape, other_params=other_params)
+        return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=self._entry)
 
     def _policy_reasons(self, producers: List[str], modules: Dict[str, nn.Module]) -> List[str]:
         """Why a group that the graph allows to change is still kept (scope, exclusions, frozen layers)."""
         reasons = []
         for name in producers:
-            if not any(p == '' or name == p or name.startswith(p + '.') for p in self._scope):
+            if not self._in_scope(name):
                 reasons.append(f'{name} is outside the searched scope {self._scope}')
             if self._in_excluded(name):
                 reasons.append(f'{name} is excluded')

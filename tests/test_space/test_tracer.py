@@ -155,24 +155,6 @@ def test_unknown_operation_in_excluded_module_keeps_channels():
     assert 'excluded' in graph.group('block.0').fixed_reason
 
 
-class DataDependent(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 1)
-
-    def forward(self, x):
-        y = self.conv(x)
-        if y.sum() > 0:
-            return y
-        return -y
-
-
-def test_untraceable_model_error_names_the_module():
-    with pytest.raises(ChannelTraceError, match='torch.fx cannot trace DataDependent'):
-        ChannelTracer().trace(DataDependent(), (3, 4, 4))
-
-
 def test_channel_bench_macro_spaces_have_seven_groups():
     from mmwidth.benchmarks.cbm_table import DIGIT_GROUPS, cbm_width_space
     for space in ('resnet', 'mobilenet'):

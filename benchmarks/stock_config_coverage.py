@@ -1,0 +1,75 @@
+"""How many stock mmpretrain / mmdet configs trace and verify: for each config of a list, the width space (groups,
+searchable groups, traced entry) and ``verify_subnets`` with one random subnet for the left, right and random
+sharing patterns, each config in its own process (a crash or a hang costs one row). Prints a table and the pass
+rate; ``--out`` keeps one JSON line per config and skips the configs already there (a killed run resumes).
+
+    python benchmarks/stock_config_coverage.py LIST [--out rows.jsonl] [--timeout 600]
+
+LIST has one config a line: ``PACKAGE RELATIVE_PATH C,H,W`` (e.g. ``mmdet faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
+3,64,64``), the path relative to the package's shipped ``.mim/configs``.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ONE_CONFIG = r'''
+import importlib, json, sys
+from pathlib import Path
+from mmwidth.apis import load_model_and_space, verify_subnets
+root = Path(importlib.import_module(sys.argv[1]).__file__).parent / '.mim' / 'configs'
+path, shape = str(root / sys.argv[2]), tuple(int(v) for v in sys.argv[3].split(','))
+_, space, _ = load_model_and_space(path, shape)
+rows = verify_subnets(path, num_random=1, input_shape=shape)
+bad = [(r['pattern'], r['max_abs_diff'], r['flops'] - r['flops_counted'], r['params'] - r['params_counted'])
+       for r in rows if not r['ok']]
+print('ROW ' + json.dumps(dict(groups=len(space.graph.groups), searchable=len(space.names),
+                               entry=space.graph.entry, verify='ok' if not bad else f'mismatch {bad}')))
+'''
+
+
+def run_one(package: str, relative: str, shape: str, timeout: int) -> dict:
+    row = dict(config=f'{package}:{relative}', shape=shape)
+    try:
+        done = subprocess.run([sys.executable, '-c', ONE_CONFIG, package, relative, shape], capture_output=True,
+                              text=True, timeout=timeout, env=dict(os.environ))
+    except subprocess.TimeoutExpired:
+        return dict(row, verify=f'timeout after {timeout} s')
+    lines = [line for line in done.stdout.splitlines() if line.startswith('ROW ')]
+    if lines:
+        return dict(row, **json.loads(lines[-1][4:]))
+    error = (done.stderr.strip().splitlines() or ['no output'])[-1]
+    return dict(row, verify=f'error: {error[:300]}')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('configs', help='the list of configs')
+    parser.add_argument('--out', help='JSON lines file of the rows (resumed when it exists)')
+    parser.add_argument('--timeout', type=int, default=600, help='seconds per config')
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in Path(args.out).read_text().splitlines()] \
+        if args.out and Path(args.out).is_file() else []
+    done = {row['config'] for row in rows}
+    for line in Path(args.configs).read_text().splitlines():
+        if not line.strip() or line.startswith('#'):
+            continue
+        package, relative, shape = line.split()
+        if f'{package}:{relative}' in done:
+            continue
+        rows.append(run_one(package, relative, shape, args.timeout))
+        if args.out:
+            with open(args.out, 'a') as f:
+                f.write(json.dumps(rows[-1]) + '\n')
+    print('| config | entry | groups | searchable | verify |\n|---|---|---|---|---|')
+    for row in rows:
+        print(f"| {row['config']} | {row.get('entry', '')} | {row.get('groups', '')} | {row.get('searchable', '')} | "
+              f"{row['verify']} |")
+    passed = sum(row['verify'] == 'ok' for row in rows)
+    print(f'\n{passed} of {len(rows)} configs trace and verify ({100 * passed / max(len(rows), 1):.0f}%)')
+
+
+if __name__ == '__main__':
+    main()

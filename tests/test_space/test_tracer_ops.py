@@ -1,0 +1,298 @@
+"""The tracer follows channels through layouts, slices and shuffles, and records models torch.fx cannot trace.
+
+Each hand-written module isolates one operation; every space is also checked end to end (dynamic subnet ==
+exported static model, analytic == counted FLOPs and params) for the left, right and random sharing patterns, so
+that a wrong index shows as a mismatch.
+"""
+import logging
+
+import pytest
+import torch
+from conftest import build_package_model
+from mmengine.logging import MMLogger
+from torch import nn
+
+from mmwidth.apis.analysis import verify_model_subnets
+from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
+from mmwidth.space.width_space import WidthSpace
+
+
+def searchable(graph):
+    return {g.name: g for g in graph.groups if g.searchable}
+
+
+def fixed(graph):
+    return {g.name: g.fixed_reason for g in graph.groups if not g.searchable}
+
+
+def assert_subnets_verify(model, shape, num_random=2):
+    space = WidthSpace.from_model(model, shape)
+    rows = verify_model_subnets(model, space, [space.smallest()], num_random=num_random)
+    assert len(rows) == 3 * (1 + num_random)
+    bad = [row for row in rows if not row['ok']]
+    assert not bad, bad
+    return space
+
+
+class ChannelsLastMLP(nn.Module):
+    """ConvNeXt's pattern: permute to channels-last, Linear - GELU - Linear on the channels, permute back."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc1 = nn.Linear(8, 16)
+        self.fc2 = nn.Linear(16, 8)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.fc2(nn.functional.gelu(self.fc1(x.permute(0, 2, 3, 1))))
+        return self.head(x + y.transpose(1, 3).transpose(2, 3))
+
+
+def test_linear_on_channels_last_is_a_channel_layer():
+    graph = ChannelTracer().trace(ChannelsLastMLP(), (3, 5, 4))
+    groups = searchable(graph)
+    assert set(groups) == {'fc1', 'residual'}
+    assert groups['fc1'].members == ['fc1:out', 'fc2:in']
+    assert set(groups['residual'].members) == {'stem:out', 'fc1:in', 'fc2:out', 'head:in'}
+    fc1 = next(layer for layer in graph.layers if layer.name == 'fc1')
+    assert fc1.macs_coef == 5 * 4  # every position is a token
+    space = assert_subnets_verify(ChannelsLastMLP(), (3, 5, 4))
+    assert space.flops(space.full()) == 20 * (3 * 8 * 9 + 8 * 16 + 16 * 8 + 8 * 2)
+
+
+class TokenMixer(nn.Module):
+    """A linear layer over the width dimension (not the channels) keeps both its widths and the channels'."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 1)
+        self.mix = nn.Linear(4, 4)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        return self.head(self.mix(self.stem(x)))
+
+
+def test_linear_along_another_dimension_keeps_channels():
+    graph = ChannelTracer().trace(TokenMixer(), (3, 4, 4))
+    assert not searchable(graph)
+    reasons = fixed(graph)
+    assert 'mixed along another dimension by linear mix' in reasons['stem']
+    assert 'mixed along another dimension by linear mix' in reasons['mix']
+
+
+class ChunkNet(nn.Module):
+    """Two concatenated branches chunked in halves again: the halves follow the width when both branches keep
+    one width (tied), and each half is its branch's group."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 4, 1)
+        self.pa = nn.Conv2d(4, 2, 1)
+        self.pb = nn.Conv2d(4, 3, 1)
+
+    def forward(self, x):
+        first, second = torch.cat([self.a(x), self.b(x)], dim=1).chunk(2, dim=1)
+        return self.pa(first), self.pb(second)
+
+
+def test_chunk_of_concatenated_branches_ties_them():
+    graph = ChannelTracer().trace(ChunkNet(), (3, 4, 4))
+    groups = searchable(graph)
+    assert list(groups) == ['a']
+    assert set(groups['a'].producers) == {'a', 'b'}
+    assert {'pa:in', 'pb:in'} <= set(groups['a'].members)
+    assert_subnets_verify(ChunkNet(), (3, 4, 4))
+
+
+class TailNet(nn.Module):
+    """Slices at offsets the code holds as numbers: the channels before an offset keep their width, the last
+    branch of a slice to the end stays searchable."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 6, 1)
+        self.pa = nn.Conv2d(4, 2, 1)
+        self.pb = nn.Conv2d(6, 2, 1)
+
+    def forward(self, x):
+        y = torch.cat([self.a(x), self.b(x)], dim=1)
+        return self.pa(y.narrow(1, 0, 4)) + self.pb(y[:, 4:])
+
+
+def test_slices_at_fixed_offsets_keep_the_channels_before_them():
+    graph = ChannelTracer().trace(TailNet(), (3, 4, 4))
+    assert list(searchable(graph)) == ['b']
+    assert 'pb:in' in graph.group('b').members
+    assert fixed(graph)['a'].startswith('sliced at fixed channel offsets')
+    assert_subnets_verify(TailNet(), (3, 4, 4))
+
+
+class CutNet(nn.Module):
+    """chunk cuts one group in halves; split sizes and a slice cut across two groups: all of them are kept."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 6, 1)
+        self.c = nn.Conv2d(3, 8, 1)
+        self.pa = nn.Conv2d(2, 2, 1)
+        self.pb = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        first, second = self.c(x).chunk(2, dim=1)
+        y = torch.cat([self.a(x), self.b(x)], dim=1)
+        p, q = y.split([4, 6], dim=1)
+        return self.pa(first[:, :2]) + self.pb(second) + self.pb(y[:, 2:6]) + self.pb(p) + self.pb(q[:, 2:])
+
+
+def test_split_through_a_group_fixes_it():
+    graph = ChannelTracer().trace(CutNet(), (3, 4, 4))
+    assert not searchable(graph)
+    reasons = fixed(graph)
+    assert reasons['c'].startswith('split through its channels')
+    assert reasons['b'].startswith('sliced at fixed channel offsets')
+    assert set(reasons) >= {'a', 'b', 'c'}  # a also shares pb's inputs with a half of c
+    assert_subnets_verify(CutNet(), (3, 4, 4), num_random=0)
+
+
+class ShuffleNet(nn.Module):
+    """ShuffleNet's channel shuffle: view into (groups, channels per group), transpose, view back."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 1)
+        self.a = nn.Conv2d(8, 4, 1)
+        self.b = nn.Conv2d(8, 4, 1)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = torch.cat([self.a(x), self.b(x)], dim=1)
+        n, c, h, w = y.shape
+        y = y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+        return self.head(y)
+
+
+def test_channel_shuffle_fixes_the_interleaved_groups():
+    graph = ChannelTracer().trace(ShuffleNet(), (3, 4, 4))
+    assert list(searchable(graph)) == ['stem']
+    reasons = fixed(graph)
+    assert reasons['a'].startswith('reshaped from [1, 8, 4, 4] to [1, 2, 4, 4, 4]')
+    assert reasons['b'] == reasons['a']
+    assert_subnets_verify(ShuffleNet(), (3, 4, 4))
+
+
+def test_layer_scale_parameter_fixes_its_channels():
+
+    class LayerScale(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 1)
+            self.conv = nn.Conv2d(4, 6, 1)
+            self.gamma = nn.Parameter(torch.ones(6))
+            self.head = nn.Conv2d(6, 2, 1)
+
+        def forward(self, x):
+            return self.head(self.conv(self.stem(x)).mul(self.gamma.view(1, -1, 1, 1)))
+
+    graph = ChannelTracer().trace(LayerScale(), (3, 4, 4))
+    assert list(searchable(graph)) == ['stem']
+    assert fixed(graph)['conv'].startswith('scaled by a per-channel tensor')
+
+
+class Traceable(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.branch = nn.Sequential(nn.Conv2d(8, 6, 1), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 8, 1))
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.branch(x)
+        return self.head(torch.flatten(x.mean((2, 3), keepdim=True), 1))
+
+
+class Untraceable(Traceable):
+    """The same network, written with what torch.fx cannot follow: control flow on a tensor's value and on
+    ``requires_grad``, and iteration over a tensor."""
+
+    def forward(self, x):
+        x = self.stem(x)
+        if x.requires_grad:
+            x = x.detach()
+        if x.abs().sum() >= 0:
+            x = x + self.branch(x)
+        pooled = torch.stack([sample.mean((1, 2)) for sample in x])
+        return self.head(pooled)
+
+
+def _log_records():
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    MMLogger.get_current_instance().addHandler(handler)
+    return records, handler
+
+
+def test_runtime_tracer_gives_the_same_groups_as_torch_fx():
+    records, handler = _log_records()
+    try:
+        untraceable = ChannelTracer().trace(Untraceable(), (3, 4, 4))
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert any('traced Untraceable.forward by recording one forward pass' in r.getMessage() for r in records)
+    traceable = ChannelTracer().trace(Traceable(), (3, 4, 4))
+    summary = lambda graph: [(g.name, g.channels, g.fixed_reason, g.members) for g in graph.groups]  # noqa: E731
+    assert summary(untraceable) == summary(traceable)
+    assert [(layer.name, layer.macs_coef) for layer in untraceable.layers] == \
+        [(layer.name, layer.macs_coef) for layer in traceable.layers]
+    assert_subnets_verify(Untraceable(), (3, 4, 4))
+
+
+def test_runtime_tracer_matches_torch_fx_on_a_real_model(monkeypatch):
+    model = build_package_model('resnet18_cifar')
+    expected = ChannelTracer().trace(model, (3, 16, 16))
+
+    def fx_fails(root, input_shape):
+        raise ChannelTraceError('torch.fx is switched off')
+
+    monkeypatch.setattr(ChannelTracer, '_fx_graph', staticmethod(fx_fails))
+    recorded = ChannelTracer().trace(model, (3, 16, 16))
+    summary = lambda graph: [(g.name, g.channels, g.fixed_reason, g.members) for g in graph.groups]  # noqa: E731
+    assert summary(recorded) == summary(expected)
+    assert [(layer.name, layer.inputs, layer.output, layer.macs_coef) for layer in recorded.layers] == \
+        [(layer.name, layer.inputs, layer.output, layer.macs_coef) for layer in expected.layers]
+
+
+def test_model_that_cannot_run_names_the_module():
+
+    class Broken(Untraceable):
+
+        def __init__(self):
+            super().__init__()
+            self.branch[3] = nn.Conv2d(5, 8, 1)
+
+    with pytest.raises(ChannelTraceError, match=r'running Broken.forward .* failed in module "branch.3": '
+                                                r'RuntimeError'):
+        ChannelTracer().trace(Broken(), (3, 4, 4))
+
+
+def test_unknown_operation_in_recorded_model_names_module_and_op():
+
+    class Rolled(Untraceable):
+
+        def forward(self, x):
+            if x.sum() > 0:
+                x = x.neg()
+            return self.head(torch.roll(self.stem(x), 1, dims=1).mean((2, 3)))
+
+    with pytest.raises(ChannelTraceError, match=r'roll in module "<top level of the model>"'):
+        ChannelTracer().trace(Rolled(), (3, 4, 4))
