@@ -1,7 +1,7 @@
 """What every width-search algorithm shares: the wrapped model, its width space, the dynamic supernet and a
 seeded sampler whose state lives in the checkpoint."""
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce, broadcast
@@ -69,7 +69,12 @@ class WidthSearchAlgorithm(BaseModel):
 
     def build_space(self) -> WidthSpace:
         """Traces the architecture (subclasses may reshape it first)."""
-        return WidthSpace.from_config(self.architecture, self.space_cfg)
+        return self.space_at()
+
+    def space_at(self, input_shape: Optional[Sequence[int]] = None) -> WidthSpace:
+        """This algorithm's width space traced at another input size (its groups and choices stay; FLOPs change).
+        The algorithm owns its space: tools ask it rather than tracing ``width_space`` themselves."""
+        return WidthSpace.from_config(self.architecture, self.space_cfg, input_shape)
 
     # ------------------------------------------------------------------------------------------------ sampling
     @contextmanager

@@ -25,7 +25,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
     """Builds a config's model and traces its width space.
 
     For an mmwidth algorithm the searched model is its ``architecture`` and the space is the algorithm's own
-    (traced again only when ``input_shape`` differs). Any other model is traced with the config's
+    (traced again by the algorithm only when ``input_shape`` differs). Any other model is traced with the config's
     ``width_space`` options, at ``input_shape`` or the size its data pipeline feeds it.
     """
     cfg = config if isinstance(config, Config) else load_config(config, cfg_options)
@@ -35,7 +35,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
         architecture = model.architecture
         if input_shape is None or tuple(input_shape) == space.graph.input_shape:
             return architecture, space, cfg
-        return architecture, WidthSpace.from_config(architecture, model.space_cfg, input_shape), cfg
+        return architecture, model.space_at(input_shape), cfg
     options = dict(cfg.get('width_space') or {})
     shape = tuple(input_shape) if input_shape else infer_input_shape(cfg)
     options.pop('input_shape', None)
