@@ -60,7 +60,7 @@ class WidthSearchAlgorithm(BaseModel):
             raise ConfigError(f'eval_subnet must be one of {EVAL_SUBNETS}, got "{eval_subnet}"')
         self.architecture = architecture
         self.eval_subnet = eval_subnet
-        self.space_cfg = dict(width_space)
+        self.space_cfg = dict(width_space)  # the options as given (the architecture's, also when widened)
         self.space = self.build_space()
         self.supernet = DynamicSupernet(self.architecture, self.space)
         generator = torch.Generator().manual_seed(torch.initial_seed() if seed is None else seed)

@@ -48,7 +48,8 @@ class BCNet(WidthSearchAlgorithm):
             return widths
         widths = self.widths(self.sample_choices())
         if self.complementary:
-            self.pending.copy_(torch.tensor([self.complement(name, w) for name, w in widths.items()]))
+            self.pending.copy_(torch.tensor([self.complement(name, w) for name, w in widths.items()],
+                                            device=self.pending.device))
         return widths
 
     def scoring_index_sets(self, widths: Subnet) -> Dict[str, Dict[str, IndexSet]]:
@@ -83,12 +84,14 @@ class BCNet(WidthSearchAlgorithm):
         return [int(np.abs(np.array(self.space.choices[name]) - widths[name]).argmin()) for name in self.space.names]
 
     def record_loss(self, widths: Subnet, loss: float) -> None:
-        rows = torch.arange(len(self.space.names))
-        records = self.loss_records[rows, torch.tensor(self.choice_indices(widths))]
+        device = self.loss_records.device
+        rows = torch.arange(len(self.space.names), device=device)
+        choices = torch.tensor(self.choice_indices(widths), device=device)
+        records = self.loss_records[rows, choices]
         worst, slot = records.max(dim=1)
         replace = worst > loss
         records[replace, slot[replace]] = loss
-        self.loss_records[rows, torch.tensor(self.choice_indices(widths))] = records
+        self.loss_records[rows, choices] = records
 
     def recorded_losses(self) -> np.ndarray:
         """``E[group, choice]``: the mean of the recorded lowest losses (NaN where a choice was never trained)."""

@@ -60,10 +60,10 @@ def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
 
 def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,
                    seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'), atol: float = 1e-4,
-                   input_shape: Optional[Sequence[int]] = None) -> List[dict]:
+                   input_shape: Optional[Sequence[int]] = None, device: str = 'cpu') -> List[dict]:
     """Checks the width machinery on subnets: for each subnet and sharing pattern, the dynamic subnet and its
-    exported static model must give the same outputs on one random input (eval mode), and the analytic FLOPs
-    and params must equal a module-by-module count of the exported model.
+    exported static model must give the same outputs on one random input (eval mode, on ``device``), and the
+    analytic FLOPs and params must equal a module-by-module count of the exported model.
 
     Norm statistics and affine parameters are randomised first, so that a wrong channel selection shows.
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
@@ -72,9 +72,9 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     shape = space.graph.input_shape
     generator = torch.Generator().manual_seed(seed)
     _randomise_norms(model, generator)
-    model.eval()
+    model.to(device).eval()
     supernet = DynamicSupernet(model, space)
-    inputs = torch.randn((1, ) + tuple(shape), generator=generator)
+    inputs = torch.randn((1, ) + tuple(shape), generator=generator).to(device)
     rng = np.random.default_rng(seed)
     candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
     candidates += [space.sample(rng) for _ in range(num_random)]

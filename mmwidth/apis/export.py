@@ -83,7 +83,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
                 weights)
     save_subnet(osp.join(out_dir, 'subnet.json'), widths)
-    _exported_config(cfg, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
+    _exported_config(cfg, subject, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
     return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
                 side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
 
@@ -100,10 +100,10 @@ def _check_same_outputs(model, architecture, static, batch) -> None:
         raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
 
 
-def _exported_config(cfg: Config, widths: dict, weights: str) -> Config:
+def _exported_config(cfg: Config, subject: SearchSubject, widths: dict, weights: str) -> Config:
     exported = copy.deepcopy(cfg)
-    if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps
-        architecture, space = cfg.model.architecture, dict(cfg.model.width_space)
+    if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps, grouped by its own options
+        architecture, space = cfg.model.architecture, dict(subject.model.space_cfg)
     else:
         architecture, space = dict(cfg.model), plain_space_options(cfg)
     exported.model = dict(type='mmwidth.SlimmedModel', architecture=architecture, channels=widths,

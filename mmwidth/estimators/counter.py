@@ -26,7 +26,7 @@ def count_flops_params(model: nn.Module, input_shape: Sequence[int]) -> Tuple[in
     model.eval()
     try:
         with torch.no_grad():
-            forward_tensor(model, torch.zeros(1, *input_shape))
+            forward_tensor(model, torch.zeros(1, *input_shape, device=next(model.parameters()).device))
     finally:
         model.train(was_training)
         for handle in handles:
