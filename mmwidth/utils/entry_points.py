@@ -10,7 +10,8 @@ from mmengine.runner import Runner
 
 from .config import DictAction, load_config
 from .distributed import init_cpu_distributed
-from .errors import CheckpointError, ConfigError
+from .checkpoint import check_checkpoint_file
+from .errors import ConfigError
 
 
 def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -29,9 +30,10 @@ def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespac
 
 
 def check_checkpoint(path: str) -> None:
-    """Fails early on a missing local checkpoint (URLs are left to MMEngine to fetch)."""
-    if '://' not in path and not osp.isfile(path):
-        raise CheckpointError(f'checkpoint not found: {path}')
+    """Fails early, in one line, on a missing, truncated or foreign local checkpoint (URLs are left to MMEngine
+    to fetch)."""
+    if '://' not in path:
+        check_checkpoint_file(path)
 
 
 def setup_config(args: argparse.Namespace) -> Config:
