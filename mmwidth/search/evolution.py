@@ -41,8 +41,7 @@ class EvolutionSearchLoop(WidthSearchLoop):
             self.runner.logger.warning('the supernet recorded no losses (an untrained supernet?): the initial '
                                        'population is drawn uniformly, without the prior')
             return None
-        target = self.budget.limits.get('flops', self.space.flops(self.space.largest()))
-        prior = fit_width_prior(self.space, losses, target)
+        prior = fit_width_prior(losses, self.budget)
         self.runner.logger.info('initial population from the prior fitted to the supernet\'s recorded losses')
         return prior
 
