@@ -191,7 +191,10 @@ def check_search(cfg: Config, model) -> None:
     resolve_scorer_references(cfg)
     search = cfg.search_cfg
     assert issubclass(LOOPS.get(search.type), WidthSearchLoop)
-    Budget(SearchSubject.from_model(model, cfg).space, **search.budget)
+    space = SearchSubject.from_model(model, cfg).space
+    targets = [limit for limit in search.budget.values() if isinstance(limit, list)]  # greedy slimming's targets
+    for target in targets[0] if targets else [None]:
+        Budget(space, **{name: target if isinstance(limit, list) else limit for name, limit in search.budget.items()})
     for key in ('dataloader', 'calibration_dataloader'):
         if key in search.scorer:
             assert isinstance(search.scorer[key], dict) and 'dataset' in search.scorer[key], key
