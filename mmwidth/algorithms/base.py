@@ -103,6 +103,8 @@ class WidthSearchAlgorithm(BaseModel):
         return dict(left=self.index_sets(widths))
 
     score_reduction = 'mean'
+    # Buffers that are the same on every rank by construction (kept so by the algorithm, not by DDP broadcasts).
+    bookkeeping_buffers: Tuple[str, ...] = ('sampler_state', )
 
     def sync_sampler(self) -> None:
         """Makes every rank draw the same widths (a no-op without distributed training)."""
@@ -118,8 +120,22 @@ class WidthSearchAlgorithm(BaseModel):
         finally:
             self.__dict__['_entry'] = None
 
+    @contextmanager
+    def gradient_sync(self, last: bool) -> Iterator[None]:
+        """Forward and backward passes of a multi-pass step: under DDP, only the step's ``last`` backward pass
+        all-reduces the gradients, the earlier ones accumulate locally (DDP's ``no_sync``), so that a step
+        synchronises once, with the same sum of gradients."""
+        if last or self._entry is None or not hasattr(self._entry, 'no_sync'):
+            yield
+        else:
+            with self._entry.no_sync():
+                yield
+
     def run_pass(self, data: dict, optim_wrapper: OptimWrapper, mode: str = 'loss'):
         """One forward pass of the active subnet on preprocessed ``data`` (through DDP when wrapped)."""
+        if getattr(optim_wrapper, '_accumulative_counts', 1) > 1:
+            raise ConfigError(f'{type(self).__name__} takes one optimizer step per iteration over several subnets; '
+                              'optim_wrapper.accumulative_counts > 1 is not supported (raise the batch size)')
         entry = self._entry if self._entry is not None else self
         with optim_wrapper.optim_context(self):
             return entry(**data, mode=mode)

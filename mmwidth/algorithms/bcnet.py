@@ -32,6 +32,9 @@ class BCNet(WidthSearchAlgorithm):
     choice, the ``loss_record_size`` lowest losses of the steps that used it.
     """
 
+    # pending: drawn from the synchronised sampler; loss_records: of losses averaged over the ranks
+    bookkeeping_buffers = ('sampler_state', 'pending', 'loss_records')
+
     def __init__(self, *args, complementary: bool = True, loss_record_size: int = 100, **kwargs):
         super().__init__(*args, **kwargs)
         self.complementary = complementary
@@ -65,8 +68,8 @@ class BCNet(WidthSearchAlgorithm):
         data = self.data_preprocessor(data, True)
         widths = self.next_widths()
         log_vars, losses = {}, []
-        for side in SIDES:
-            with self.supernet.subnet(self.index_sets(widths, side)):
+        for number, side in enumerate(SIDES):
+            with self.supernet.subnet(self.index_sets(widths, side)), self.gradient_sync(number == len(SIDES) - 1):
                 loss, side_log = self.loss_pass(data, optim_wrapper)
                 optim_wrapper.backward(0.5 * loss)
             losses.append(loss.detach())
