@@ -13,13 +13,14 @@ def fit_width_prior(losses: np.ndarray, budget: Budget, steps: int = 2000, lr: f
 
     Minimises ``mean_l sum_c p_l(c) E[l, c] + penalty * (F(p) / F_target - 1)^2`` over softmax logits, where
     ``E[l, c]`` is the recorded loss of group ``l`` at choice ``c`` and ``F(p)`` the expected cost of a subnet
-    drawn from the prior, counted as the budget counts it: its FLOPs limit (else its params limit) over the
-    layers of its scope (e.g. a detector's backbone), so that prior and budget agree on the scale. This follows BCNet's prior (ALGORITHMS.md 2d) with its fixes: ``E`` is indexed by the
-    real choice (no shift by the minimum width), ``F(p)`` counts every (scoped) layer exactly under
-    independent groups (the estimator's quadratic form, with the variance of each width on the diagonal) and
-    the target is the budget itself (no empirical 0.4 factor). Choices never trained get the worst recorded loss
-    plus one. ``floor`` mixes in that much of the uniform distribution (inside the fit, so the mixture still
-    meets the target), so every width stays reachable by the initial population and by mutations.
+    drawn from the prior, counted as the budget counts it: its FLOPs limit (else its params limit) over the layers
+    of its scope (e.g. a detector's backbone), so that prior and budget agree on the scale. This follows BCNet's
+    prior (ALGORITHMS.md 2d) with its fixes: ``E`` is indexed by the real choice (no shift by the minimum width),
+    ``F(p)`` counts every (scoped) layer exactly under independent groups (the estimator's quadratic form, with
+    the variance of each width on the diagonal) and the target is the budget itself (no empirical 0.4 factor).
+    Choices never trained get the worst recorded loss plus one. ``floor`` mixes in that much of the uniform
+    distribution (inside the fit, so the mixture still meets the target), so every width stays reachable by the
+    initial population and by mutations.
     """
     space = budget.space
     resource = 'flops' if 'flops' in budget.limits else 'params'

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ConcatNet
 from mmengine.config import Config
-from torch import nn
 
 from mmwidth.algorithms import WidthSearchDDP  # noqa: F401  (registers the algorithms)
 from mmwidth.apis import verify_subnets
@@ -23,31 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
 
 
-@MODELS.register_module(force=True)
-class DeviceTestConcatNet(nn.Module):
-    """Two branches concatenated (offsets into the norm and the depthwise conv) and flattened into a linear layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Conv2d(3, 4, 3, padding=1)
-        self.b = nn.Conv2d(3, 6, 3, padding=1)
-        self.bn = nn.BatchNorm2d(10)
-        self.dw = nn.Conv2d(10, 10, 3, padding=1, groups=10)
-        self.pool = nn.AdaptiveAvgPool2d(2)
-        self.fc = nn.Linear(40, 5)
-
-    def forward(self, x):
-        y = self.dw(self.bn(torch.cat([self.a(x), self.b(x)], dim=1)))
-        return self.fc(torch.flatten(self.pool(y), 1))
-
-
+MODELS.register_module('DeviceTestConcatNet', module=ConcatNet, force=True)
 CONCAT_CONFIG = Config(dict(default_scope='mmwidth', model=dict(type='DeviceTestConcatNet'),
                             width_space=dict(input_shape=(3, 8, 8))))
 
 
 @pytest.mark.parametrize('pattern', ['left', 'random'])
 def test_concat_and_flatten_index_sets_on_the_model_device(pattern):
-    model = DeviceTestConcatNet()
+    model = ConcatNet()
     space = WidthSpace.from_model(model, (3, 8, 8))
     supernet = DynamicSupernet(model.to('meta'), space)
     generator = torch.Generator().manual_seed(0)
@@ -58,9 +41,10 @@ def test_concat_and_flatten_index_sets_on_the_model_device(pattern):
         assert isinstance(index, torch.Tensor) and index.device.type == 'meta', (name, index)
 
 
-@pytest.mark.parametrize('config', [CONCAT_CONFIG, str(ROOT / 'projects/custom_backbone/bcnet_tiny-inception_digits.py'),
-                                    str(ROOT / 'configs/bcnetv2/bcnetv2_cbm-resnet_digits.py')],
-                         ids=['concat-flatten', 'tiny-inception', 'bcnetv2-cbm-resnet'])
+@pytest.mark.parametrize('config', [
+    CONCAT_CONFIG, str(ROOT / 'projects/custom_backbone/bcnet_tiny-inception_digits.py'),
+    str(ROOT / 'configs/bcnetv2/bcnetv2_cbm-resnet_digits.py')
+], ids=['concat-flatten', 'tiny-inception', 'bcnetv2-cbm-resnet'])
 @pytest.mark.gpu
 @needs_cuda
 def test_verify_subnets_on_cuda(config, monkeypatch):
