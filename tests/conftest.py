@@ -3,7 +3,9 @@ import importlib
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
+from torch import nn
 
 from mmwidth.utils.config import build_model
 
@@ -40,3 +42,20 @@ def cbm_resnet_table() -> Path:
     if not CBM_RESNET_TABLE.is_file():
         pytest.skip(f'Channel-Bench-Macro table not found at {CBM_RESNET_TABLE}')
     return CBM_RESNET_TABLE
+
+
+class ConcatNet(nn.Module):
+    """Two branches concatenated (offsets), a depthwise conv, a flatten into a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(10)
+        self.dw = nn.Conv2d(10, 10, 3, padding=1, groups=10)
+        self.pool = nn.AdaptiveAvgPool2d(2)
+        self.fc = nn.Linear(40, 5)
+
+    def forward(self, x):
+        y = self.dw(self.bn(torch.cat([self.a(x), self.b(x)], dim=1)))
+        return self.fc(torch.flatten(self.pool(y), 1))

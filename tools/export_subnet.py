@@ -7,7 +7,7 @@ import argparse
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
 from mmwidth.apis.export import export_subnet
-from mmwidth.utils.cli import tool_session
+from mmwidth.utils.cli import add_debug_flag, tool_session
 from mmwidth.utils.config import DictAction, load_config
 
 
@@ -21,12 +21,13 @@ def parse_args():
                         'of a search result, else the first')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (e.g. the search\'s calibration), key=value pairs')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    with tool_session(json_output=False):
+    with tool_session(json_output=False, debug=args.debug):
         cfg = load_config(args.config, args.cfg_options)
         result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side)
     print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '

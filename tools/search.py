@@ -24,7 +24,7 @@ def parse_args() -> argparse.Namespace:
 def main():
     args = parse_args()
     work_dir = args.work_dir or osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    with tool_session(json_output=False):
+    with tool_session(json_output=False, debug=args.debug):
         run_search(args.config, args.checkpoint, work_dir, args.cfg_options, args.resume, args.launcher)
 
 

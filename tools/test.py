@@ -31,7 +31,7 @@ def parse_args() -> argparse.Namespace:
 
 def main():
     args = parse_args()
-    with tool_session(json_output=False):
+    with tool_session(json_output=False, debug=args.debug):
         if args.out and not args.out.endswith(OUT_FORMATS[args.out_item]):
             raise ConfigError(f'--out-item {args.out_item} needs --out to end with '
                               f'{" or ".join(OUT_FORMATS[args.out_item])}, got {args.out}')

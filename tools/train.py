@@ -49,7 +49,7 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> None:
 
 def main():
     args = parse_args()
-    with tool_session(json_output=False):
+    with tool_session(json_output=False, debug=args.debug):
         cfg = setup_config(args)
         merge_train_args(cfg, args)
         runner = build_runner(cfg)

@@ -66,9 +66,9 @@ class AutoSlim(WidthSearchAlgorithm):
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         self.sync_sampler()
         data = self.data_preprocessor(data, True)
-        teacher, log_vars = None, {}
-        for number, widths in enumerate(self.sandwich()):
-            with self.supernet.subnet(self.index_sets(widths)):
+        teacher, log_vars, subnets = None, {}, self.sandwich()
+        for number, widths in enumerate(subnets):
+            with self.supernet.subnet(self.index_sets(widths)), self.gradient_sync(number == len(subnets) - 1):
                 if teacher is not None:
                     loss = self.distill_loss(self.run_pass(data, optim_wrapper, mode='tensor'), teacher)
                 else:  # the largest subnet, or every subnet without distillation, learns from the labels

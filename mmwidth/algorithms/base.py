@@ -1,7 +1,7 @@
 """What every width-search algorithm shares: the wrapped model, its width space, the dynamic supernet and a
 seeded sampler whose state lives in the checkpoint."""
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce, broadcast
@@ -60,7 +60,7 @@ class WidthSearchAlgorithm(BaseModel):
             raise ConfigError(f'eval_subnet must be one of {EVAL_SUBNETS}, got "{eval_subnet}"')
         self.architecture = architecture
         self.eval_subnet = eval_subnet
-        self.space_cfg = dict(width_space)
+        self.space_cfg = dict(width_space)  # the options as given (the architecture's, also when widened)
         self.space = self.build_space()
         self.supernet = DynamicSupernet(self.architecture, self.space)
         generator = torch.Generator().manual_seed(torch.initial_seed() if seed is None else seed)
@@ -69,7 +69,12 @@ class WidthSearchAlgorithm(BaseModel):
 
     def build_space(self) -> WidthSpace:
         """Traces the architecture (subclasses may reshape it first)."""
-        return WidthSpace.from_config(self.architecture, self.space_cfg)
+        return self.space_at()
+
+    def space_at(self, input_shape: Optional[Sequence[int]] = None) -> WidthSpace:
+        """This algorithm's width space traced at another input size (its groups and choices stay; FLOPs change).
+        The algorithm owns its space: tools ask it rather than tracing ``width_space`` themselves."""
+        return WidthSpace.from_config(self.architecture, self.space_cfg, input_shape)
 
     # ------------------------------------------------------------------------------------------------ sampling
     @contextmanager
@@ -98,6 +103,8 @@ class WidthSearchAlgorithm(BaseModel):
         return dict(left=self.index_sets(widths))
 
     score_reduction = 'mean'
+    # Buffers that are the same on every rank by construction (kept so by the algorithm, not by DDP broadcasts).
+    bookkeeping_buffers: Tuple[str, ...] = ('sampler_state', )
 
     def sync_sampler(self) -> None:
         """Makes every rank draw the same widths (a no-op without distributed training)."""
@@ -113,8 +120,22 @@ class WidthSearchAlgorithm(BaseModel):
         finally:
             self.__dict__['_entry'] = None
 
+    @contextmanager
+    def gradient_sync(self, last: bool) -> Iterator[None]:
+        """Forward and backward passes of a multi-pass step: under DDP, only the step's ``last`` backward pass
+        all-reduces the gradients, the earlier ones accumulate locally (DDP's ``no_sync``), so that a step
+        synchronises once, with the same sum of gradients."""
+        if last or self._entry is None or not hasattr(self._entry, 'no_sync'):
+            yield
+        else:
+            with self._entry.no_sync():
+                yield
+
     def run_pass(self, data: dict, optim_wrapper: OptimWrapper, mode: str = 'loss'):
         """One forward pass of the active subnet on preprocessed ``data`` (through DDP when wrapped)."""
+        if getattr(optim_wrapper, '_accumulative_counts', 1) > 1:
+            raise ConfigError(f'{type(self).__name__} takes one optimizer step per iteration over several subnets; '
+                              'optim_wrapper.accumulative_counts > 1 is not supported (raise the batch size)')
         entry = self._entry if self._entry is not None else self
         with optim_wrapper.optim_context(self):
             return entry(**data, mode=mode)

@@ -1,5 +1,5 @@
 """BCNet (CVPR 2021) and BCNetV2 (TPAMI 2022): bilaterally coupled width supernets."""
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ class BCNet(WidthSearchAlgorithm):
     choice, the ``loss_record_size`` lowest losses of the steps that used it.
     """
 
+    # pending: drawn from the synchronised sampler; loss_records: of losses averaged over the ranks
+    bookkeeping_buffers = ('sampler_state', 'pending', 'loss_records')
+
     def __init__(self, *args, complementary: bool = True, loss_record_size: int = 100, **kwargs):
         super().__init__(*args, **kwargs)
         self.complementary = complementary
@@ -48,7 +51,8 @@ class BCNet(WidthSearchAlgorithm):
             return widths
         widths = self.widths(self.sample_choices())
         if self.complementary:
-            self.pending.copy_(torch.tensor([self.complement(name, w) for name, w in widths.items()]))
+            self.pending.copy_(torch.tensor([self.complement(name, w) for name, w in widths.items()],
+                                            device=self.pending.device))
         return widths
 
     def scoring_index_sets(self, widths: Subnet) -> Dict[str, Dict[str, IndexSet]]:
@@ -64,8 +68,8 @@ class BCNet(WidthSearchAlgorithm):
         data = self.data_preprocessor(data, True)
         widths = self.next_widths()
         log_vars, losses = {}, []
-        for side in SIDES:
-            with self.supernet.subnet(self.index_sets(widths, side)):
+        for number, side in enumerate(SIDES):
+            with self.supernet.subnet(self.index_sets(widths, side)), self.gradient_sync(number == len(SIDES) - 1):
                 loss, side_log = self.loss_pass(data, optim_wrapper)
                 optim_wrapper.backward(0.5 * loss)
             losses.append(loss.detach())
@@ -83,12 +87,14 @@ class BCNet(WidthSearchAlgorithm):
         return [int(np.abs(np.array(self.space.choices[name]) - widths[name]).argmin()) for name in self.space.names]
 
     def record_loss(self, widths: Subnet, loss: float) -> None:
-        rows = torch.arange(len(self.space.names))
-        records = self.loss_records[rows, torch.tensor(self.choice_indices(widths))]
+        device = self.loss_records.device
+        rows = torch.arange(len(self.space.names), device=device)
+        choices = torch.tensor(self.choice_indices(widths), device=device)
+        records = self.loss_records[rows, choices]
         worst, slot = records.max(dim=1)
         replace = worst > loss
         records[replace, slot[replace]] = loss
-        self.loss_records[rows, torch.tensor(self.choice_indices(widths))] = records
+        self.loss_records[rows, choices] = records
 
     def recorded_losses(self) -> np.ndarray:
         """``E[group, choice]``: the mean of the recorded lowest losses (NaN where a choice was never trained)."""
@@ -102,12 +108,16 @@ class BCNet(WidthSearchAlgorithm):
 class BCNetV2(BCNet):
     """BCNetV2: BCNet with a minimum width of ``min_bins`` bins and an enhanced (widened) supernet.
 
-    Every searchable group of ``C`` channels and ``N`` bins (``width_space.bins``) is widened to
-    ``round(C * (N + m) / N)`` channels, i.e. ``N + m`` bins of the same size, and widths are drawn from
-    ``[m, N]`` bins. The left path of ``c`` bins uses bins ``[0, c)``, the right path ``[N + m - c, N + m)``:
-    every bin of the widened layer is covered exactly once per (left, right) pair on average over widths, and
-    with complementary widths exactly twice per pair of steps, so channel fairness is exact. An exported subnet
-    of ``c`` bins keeps ``ceil(c * C / N)`` channels, the same as in the unwidened network.
+    Every searchable group of ``C`` channels and ``N`` bins (``width_space.bins``; bin ``c`` ends at
+    ``e_c = ceil(c * C / N)``) is widened by ``m = min_bins`` bins to ``C + e_m`` channels: its first ``N`` bin
+    edges are the base network's, the ``m`` extra bins lie beyond channel ``C`` (sized as its first ``m``).
+    Widths are drawn from ``[m, N]`` bins, i.e. the base network's own widths ``e_c``: the largest is ``C``, and
+    an exported subnet never has more channels than the base network. The left path of width ``w`` uses the
+    first ``w`` channels, the right path the last ``w``; the complement of ``w`` is ``C + e_m - w``, so a
+    complementary pair trains every channel of the widened group exactly twice: channel fairness is exact.
+
+    ``width_space`` stays the base network's options (the exported architecture's); the widened layout is this
+    algorithm's, see :meth:`space_at`.
     """
 
     def __init__(self, architecture: Union[dict, nn.Module], width_space: dict, min_bins: int = 2,
@@ -116,20 +126,29 @@ class BCNetV2(BCNet):
         if not bins or not 1 <= min_bins < bins:
             raise ConfigError(f'BCNetV2 needs width_space.bins=N and 1 <= min_bins < N, got bins={bins}, '
                               f'min_bins={min_bins}')
+        clashing = [key for key in ('min_bins', 'max_bins', 'ratios', 'flops_bins') if width_space.get(key) is not None]
+        clashing += ['divisor'] if width_space.get('divisor', 1) != 1 else []
+        if clashing:
+            raise ConfigError(f'BCNetV2 counts widths in the N bins of width_space.bins (and its own min_bins); '
+                              f'drop width_space option(s) {clashing}')
         self.min_bins = min_bins
         super().__init__(architecture, width_space, **kwargs)
 
     def build_space(self) -> WidthSpace:
-        base = WidthSpace.from_config(self.architecture, self.space_cfg)
         bins, extra = self.space_cfg['bins'], self.min_bins
-        # widened per block, so that a group split into blocks (grouped convs) keeps whole blocks
-        widened = {base.graph.index[name]: base.blocks[name] * round(base.channels(name) // base.blocks[name] *
-                                                                     (bins + extra) / bins)
-                   for name in base.names}
-        resize_layers(self.architecture, base.graph, widened)
-        # From here on the space is that of the widened architecture (tools re-trace it with these options).
-        self.space_cfg = dict(self.space_cfg, bins=bins + extra, min_bins=extra, max_bins=bins)
-        return WidthSpace.from_config(self.architecture, self.space_cfg)
+        base = WidthSpace.from_config(self.architecture, dict(self.space_cfg, min_bins=extra))
+        self._widened_edges = {name: edges + [edges[-1] + e for e in edges[:extra]]
+                              for name, edges in base.edges.items()}
+        # the widened space keeps the base network's choices, also where a group was fixed at a width
+        self._widened_options = dict(self.space_cfg, min_bins=extra, max_bins=bins,
+                                     fix={name: choices[0] for name, choices in base.choices.items()
+                                          if len(choices) == 1})
+        resize_layers(self.architecture, base.graph,
+                      {base.graph.index[name]: edges[-1] for name, edges in self._widened_edges.items()})
+        return self.space_at()
+
+    def space_at(self, input_shape: Optional[Sequence[int]] = None) -> WidthSpace:
+        return WidthSpace.from_config(self.architecture, self._widened_options, input_shape, self._widened_edges)
 
     def complement(self, name: str, width: int) -> int:
         return self.space.channels(name) - width

@@ -1,9 +1,10 @@
 """One DDP wrapper for every width-search algorithm."""
-from typing import Dict, Union
+from typing import Dict, List, Union
 
 import torch
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
+from torch.nn.parallel import DistributedDataParallel
 
 from ..registry import MODEL_WRAPPERS
 
@@ -11,17 +12,24 @@ from ..registry import MODEL_WRAPPERS
 @MODEL_WRAPPERS.register_module()
 class WidthSearchDDP(MMDistributedDataParallel):
     """Runs the algorithm's own multi-pass ``train_step`` with each forward pass going through DDP, so that the
-    gradients of every backward pass are synchronised across ranks.
+    gradients are synchronised across ranks once per step (the algorithm's last backward pass, see
+    ``gradient_sync``).
 
     MMEngine's wrapper would run one forward pass and one update itself; width-search steps run several
-    (left and right paths, sandwich subnets, placements). Plain models train as with MMEngine's wrapper. Works
-    on CPU (gloo) as well as GPUs.
+    (left and right paths, sandwich subnets, placements). The algorithm's bookkeeping buffers (sampler state,
+    loss records) are not broadcast on each forward: the algorithm keeps them identical itself; norm statistics
+    are, as DDP does. Plain models train as with MMEngine's wrapper. Works on CPU (gloo) as well as GPUs.
     """
 
     def __init__(self, module: torch.nn.Module, device_ids=None, **kwargs):
         if next(module.parameters()).device.type == 'cpu':
             device_ids = None  # DDP takes no device ids for CPU modules
+        DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(module, self.unbroadcast_buffers(module))
         super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+    @staticmethod
+    def unbroadcast_buffers(module: torch.nn.Module) -> List[str]:
+        return list(getattr(module, 'bookkeeping_buffers', ()))
 
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         if not hasattr(self.module, 'forward_through'):  # a plain model (e.g. an exported subnet)

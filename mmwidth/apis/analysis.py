@@ -25,7 +25,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
     """Builds a config's model and traces its width space.
 
     For an mmwidth algorithm the searched model is its ``architecture`` and the space is the algorithm's own
-    (traced again only when ``input_shape`` differs). Any other model is traced with the config's
+    (traced again by the algorithm only when ``input_shape`` differs). Any other model is traced with the config's
     ``width_space`` options, at ``input_shape`` or the size its data pipeline feeds it.
     """
     cfg = config if isinstance(config, Config) else load_config(config, cfg_options)
@@ -35,7 +35,7 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
         architecture = model.architecture
         if input_shape is None or tuple(input_shape) == space.graph.input_shape:
             return architecture, space, cfg
-        return architecture, WidthSpace.from_config(architecture, model.space_cfg, input_shape), cfg
+        return architecture, model.space_at(input_shape), cfg
     options = dict(cfg.get('width_space') or {})
     shape = tuple(input_shape) if input_shape else infer_input_shape(cfg)
     options.pop('input_shape', None)
@@ -60,10 +60,10 @@ def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
 
 def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,
                    seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'), atol: float = 1e-4,
-                   input_shape: Optional[Sequence[int]] = None) -> List[dict]:
+                   input_shape: Optional[Sequence[int]] = None, device: str = 'cpu') -> List[dict]:
     """Checks the width machinery on subnets: for each subnet and sharing pattern, the dynamic subnet and its
-    exported static model must give the same outputs on one random input (eval mode), and the analytic FLOPs
-    and params must equal a module-by-module count of the exported model.
+    exported static model must give the same outputs on one random input (eval mode, on ``device``), and the
+    analytic FLOPs and params must equal a module-by-module count of the exported model.
 
     Norm statistics and affine parameters are randomised first, so that a wrong channel selection shows.
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
@@ -80,9 +80,9 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
     shape = space.graph.input_shape
     generator = torch.Generator().manual_seed(seed)
     _randomise_norms(model, generator)
-    model.eval()
+    model.to(device).eval()
     supernet = DynamicSupernet(model, space)
-    inputs = torch.randn((1, ) + tuple(shape), generator=generator)
+    inputs = torch.randn((1, ) + tuple(shape), generator=generator).to(device)
     rng = np.random.default_rng(seed)
     candidates = list(subnets) + [space.sample(rng) for _ in range(num_random)]
     rows = []

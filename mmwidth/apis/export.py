@@ -12,28 +12,14 @@ from ..export.static_model import export_static_model
 from ..search.scorers import draw_calibration_batches, recalibrate
 from ..search.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import load_subnet, save_subnet
-from ..utils.checkpoint import load_checkpoint_file
+from ..utils.checkpoint import load_weights_strictly
 from ..utils.config import build_model, load_config
-from ..utils.errors import CheckpointError, ConfigError
+from ..utils.errors import ConfigError
 from ..utils.model_call import flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
 # Hooks that only make sense on a supernet.
 SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook')
-
-
-def load_supernet_weights(model: torch.nn.Module, checkpoint: str) -> None:
-    """Loads a supernet checkpoint strictly, with one line naming what does not fit."""
-    state = load_checkpoint_file(checkpoint)
-    state_dict = state.get('state_dict', state)
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as err:
-        missing = [k for k in model.state_dict() if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in model.state_dict()]
-        detail = f'{len(missing)} missing keys (e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. ' \
-                 f'{unexpected[:2]})' if missing or unexpected else str(err).splitlines()[-1].strip()
-        raise CheckpointError(f'checkpoint {checkpoint} does not fit the supernet of this config: {detail}') from err
 
 
 def _calibration(cfg: Config) -> dict:
@@ -65,7 +51,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     cfg = config if isinstance(config, Config) else load_config(config)
     resolve_scorer_references(cfg)
     model = build_model(cfg)
-    load_supernet_weights(model, checkpoint)
+    load_weights_strictly(model, checkpoint)
     subject = SearchSubject.from_model(model, cfg)
     widths = subject.space.check_subnet(load_subnet(subnet_file), source=f'subnet file {subnet_file}')
     patterns = subject.patterns(widths)
@@ -83,7 +69,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
                 weights)
     save_subnet(osp.join(out_dir, 'subnet.json'), widths)
-    _exported_config(cfg, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
+    _exported_config(cfg, subject, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
     return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
                 side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
 
@@ -100,10 +86,10 @@ def _check_same_outputs(model, architecture, static, batch, entry: str) -> None:
         raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
 
 
-def _exported_config(cfg: Config, widths: dict, weights: str) -> Config:
+def _exported_config(cfg: Config, subject: SearchSubject, widths: dict, weights: str) -> Config:
     exported = copy.deepcopy(cfg)
-    if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps
-        architecture, space = cfg.model.architecture, dict(cfg.model.width_space)
+    if 'architecture' in cfg.model:  # a width-search algorithm: keep what it wraps, grouped by its own options
+        architecture, space = cfg.model.architecture, dict(subject.model.space_cfg)
     else:
         architecture, space = dict(cfg.model), plain_space_options(cfg)
     exported.model = dict(type='mmwidth.SlimmedModel', architecture=architecture, channels=widths,

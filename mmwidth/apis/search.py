@@ -3,12 +3,14 @@ import copy
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.model import is_model_wrapper
 
 from ..registry import LOOPS
 from ..search import WidthSearchLoop
 from ..utils.config import load_config
 from ..utils.distributed import init_cpu_distributed
-from ..utils.entry_points import build_runner, check_checkpoint
+from ..utils.checkpoint import load_checkpoint_file, load_weights_strictly
+from ..utils.entry_points import build_runner
 from ..utils.errors import ConfigError
 
 # Scorer settings that may name a top-level entry of the config (e.g. dataloader='search_dataloader').
@@ -46,20 +48,22 @@ def run_search(config, checkpoint: Optional[str] = None, work_dir: Optional[str]
         cfg.work_dir = work_dir
     if not cfg.get('work_dir'):
         raise ConfigError('a search needs a work_dir for its state and results')
-    if checkpoint:
-        check_checkpoint(checkpoint)
+    # read before anything is built or written, loaded strictly once the model exists (not MMEngine's lenient load)
+    weights = load_checkpoint_file(checkpoint) if checkpoint else None
     resolve_scorer_references(cfg)
     init_cpu_distributed(launcher)
     cfg.launcher = launcher
-    cfg.load_from, cfg.resume = checkpoint, False
+    cfg.load_from, cfg.resume = None, False
     for key in TRAINING_KEYS:
         cfg[key] = None
     runner = build_runner(cfg)
+    if weights is not None:
+        load_weights_strictly(runner.model.module if is_model_wrapper(runner.model) else runner.model, checkpoint,
+                              weights)
     loop = LOOPS.build(dict(cfg.search_cfg, resume=resume), default_args=dict(runner=runner))
     if not isinstance(loop, WidthSearchLoop):
         raise ConfigError(f'search_cfg builds a {type(loop).__name__}, not a width-search loop')
     runner.call_hook('before_run')
-    runner.load_or_resume()
     loop.run()
     runner.call_hook('after_run')
     return loop.result

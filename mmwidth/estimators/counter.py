@@ -29,7 +29,7 @@ def count_flops_params(model: nn.Module, input_shape: Sequence[int], entry: str 
     model.eval()
     try:
         with torch.no_grad():
-            forward_tensor(model, torch.zeros(1, *input_shape), entry)
+            forward_tensor(model, torch.zeros(1, *input_shape, device=next(model.parameters()).device), entry)
     finally:
         model.train(was_training)
         for handle in handles:

@@ -81,6 +81,10 @@ class WidthSearchLoop(BaseLoop):
         """Runs the search (from ``state`` when resuming) and returns the chosen candidate."""
         raise NotImplementedError
 
+    def extra_results(self) -> dict:
+        """Entries a loop adds to ``search_result.json`` (e.g. greedy slimming's result of every target)."""
+        return {}
+
     # ---------------------------------------------------------------------------------------- candidates
     def widths(self, candidate: Candidate) -> Subnet:
         return {name: self.space.choices[name][c] for name, c in zip(self.space.names, candidate)}
@@ -165,7 +169,7 @@ class WidthSearchLoop(BaseLoop):
                       score=None if entry is None else entry['score'],
                       patterns={} if entry is None else entry['patterns'], evaluations=len(self.scores),
                       loop=type(self).__name__, budget=self.budget.to_dict(), groups=self.space.full(),
-                      history=self.history)
+                      history=self.history, **self.extra_results())
         if any(layer.name.startswith('backbone.') for layer in self.space.graph.layers):
             backbone = self.space.scoped_estimator('backbone')  # e.g. a detector's: reported beside the whole
             result.update(backbone_flops=backbone.flops(widths), backbone_params=backbone.params(widths))

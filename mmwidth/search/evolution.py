@@ -35,10 +35,13 @@ class EvolutionSearchLoop(WidthSearchLoop):
 
     def prior(self) -> Optional[List[np.ndarray]]:
         losses = self.subject.recorded_losses
-        if not self.use_prior or losses is None or not np.isfinite(losses).any():
+        if not self.use_prior or losses is None:
             return None
-        target = self.budget.limits.get('flops', self.space.flops(self.space.largest()))
-        prior = fit_width_prior(self.space, losses, target)
+        if not np.isfinite(losses).any():
+            self.runner.logger.warning('the supernet recorded no losses (an untrained supernet?): the initial '
+                                       'population is drawn uniformly, without the prior')
+            return None
+        prior = fit_width_prior(losses, self.budget)
         self.runner.logger.info('initial population from the prior fitted to the supernet\'s recorded losses')
         return prior
 

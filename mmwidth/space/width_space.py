@@ -84,6 +84,8 @@ class WidthSpace:
         flops_bins: ``dict(min_bin, max_bin)`` for FLOPs-sensitive bins instead (CafeNet).
         min_bins / max_bins: the choices are the widths of ``min_bins`` to ``max_bins`` bins (BCNetV2 searches
             ``[m, N]`` in a supernet widened to ``N + m`` bins).
+        edges: explicit bin edges of some groups, which then ignore ``ratios``/``bins``/``flops_bins`` (BCNetV2's
+            widened layout: the base network's ``N`` edges, then ``m`` bins beyond them).
         tie: lists of group names that must share one width (and one index set).
         fix: group names kept at full width, or a mapping name -> channels kept in every subnet.
     """
@@ -91,7 +93,8 @@ class WidthSpace:
     def __init__(self, graph: ChannelGraph, ratios: Optional[Sequence[float]] = None, bins: Optional[int] = None,
                  flops_bins: Optional[Mapping[str, int]] = None, min_bins: int = 1, max_bins: Optional[int] = None,
                  divisor: int = 1, tie: Sequence[Sequence[str]] = (),
-                 fix: Union[Sequence[str], Mapping[str, int], None] = None):
+                 fix: Union[Sequence[str], Mapping[str, int], None] = None,
+                 edges: Optional[Mapping[str, Sequence[int]]] = None):
         for names in tie:
             self._check_names('tie', names, [g.name for g in graph.groups])
         self.graph = graph.tied(tie) if tie else graph
@@ -101,8 +104,10 @@ class WidthSpace:
         self.blocks: Dict[str, int] = {g.name: g.blocks for g in self.groups}
         self.estimator = ResourceEstimator(self.graph, self.names)
         sizes = flops_sensitive_bin_sizes(self.estimator, self.full(), **flops_bins) if flops_bins else {}
+        edges = edges or {}
         self.edges: Dict[str, List[int]] = {
-            g.name: bin_edges(g.channels, ratios, bins, sizes.get(g.name), divisor, g.blocks) for g in self.groups}
+            g.name: list(edges[g.name]) if g.name in edges else bin_edges(g.channels, ratios, bins, sizes.get(g.name),
+                                                                            divisor, g.blocks) for g in self.groups}
         self.choices: Dict[str, List[int]] = {
             name: channel_choices(edges, min_bins, max_bins) for name, edges in self.edges.items()}
         fix = dict.fromkeys(fix) if fix is not None and not isinstance(fix, Mapping) else dict(fix or {})
@@ -124,8 +129,10 @@ class WidthSpace:
 
     @classmethod
     def from_config(cls, model: nn.Module, options: Optional[Mapping] = None,
-                    input_shape: Optional[Sequence[int]] = None) -> 'WidthSpace':
-        """Builds the space from a config dict (``width_space=dict(...)``); ``input_shape`` overrides its own."""
+                    input_shape: Optional[Sequence[int]] = None,
+                    edges: Optional[Mapping[str, Sequence[int]]] = None) -> 'WidthSpace':
+        """Builds the space from a config dict (``width_space=dict(...)``); ``input_shape`` overrides its own,
+        ``edges`` gives the bins of some groups explicitly (see :class:`WidthSpace`)."""
         options = dict(options or {})
         unknown = set(options) - set(SPACE_OPTIONS)
         if unknown:
@@ -134,7 +141,7 @@ class WidthSpace:
         options.pop('input_shape', None)
         if not shape:
             raise ConfigError('width_space needs input_shape=(C, H, W), the size the task feeds the model')
-        return cls.from_model(model, tuple(shape), **options)
+        return cls.from_model(model, tuple(shape), edges=edges, **options)
 
     # ------------------------------------------------------------------------------------------------ queries
     def channels(self, name: str) -> int:

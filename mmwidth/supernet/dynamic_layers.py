@@ -26,6 +26,20 @@ def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[
     return tensor.index_select(dim, index)
 
 
+def take_weight(weight: torch.Tensor, out_index: IndexSet, in_index: IndexSet, contiguous: bool) -> torch.Tensor:
+    """The output (dim 0) and input (dim 1) channels of a weight with as few copies as possible: slices first
+    (views), then at most one gather (two index sets become one 2-d gather, not two copies). With ``contiguous``
+    (convs, whose kernels need it), a view that is not contiguous (an input-channel slice) is copied once here,
+    so that the forward pass and again the backward pass do not copy it each."""
+    if isinstance(out_index, torch.Tensor) and isinstance(in_index, torch.Tensor):
+        return weight[out_index[:, None], in_index[None, :]]
+    if isinstance(out_index, torch.Tensor):
+        weight = take(take(weight, 1, in_index), 0, out_index)
+    else:
+        weight = take(take(weight, 0, out_index), 1, in_index)
+    return weight.contiguous() if contiguous else weight
+
+
 class DynamicLayerMixin:
     """Index sets of a dynamic layer: ``mmwidth_in`` for input channels, ``mmwidth_out`` for output channels
     (a norm's and a depthwise conv's channels are their ``mmwidth_out``). ``None`` means every channel."""
@@ -48,8 +62,8 @@ def conv_weight(weight: torch.Tensor, in_index: IndexSet, out_index: IndexSet, g
     if depthwise:
         return take(weight, 0, out_index)
     if transposed:
-        return take(take(weight, 0, in_index), 1, block_positions(out_index, groups))
-    return take(take(weight, 0, out_index), 1, block_positions(in_index, groups))
+        return take_weight(weight, in_index, block_positions(out_index, groups), contiguous=True)
+    return take_weight(weight, out_index, block_positions(in_index, groups), contiguous=True)
 
 
 class DynamicConvMixin(DynamicLayerMixin):
@@ -79,7 +93,7 @@ class DynamicLinearMixin(DynamicLayerMixin):
 
     @property
     def weight(self) -> torch.Tensor:
-        return take(take(self._parameters['weight'], 0, self.mmwidth_out), 1, self.mmwidth_in)
+        return take_weight(self._parameters['weight'], self.mmwidth_out, self.mmwidth_in, contiguous=False)
 
     @property
     def bias(self) -> Optional[torch.Tensor]:
@@ -113,7 +127,7 @@ class DynamicLayerNormMixin(DynamicNormMixin):
 
 
 class DynamicBatchNormMixin(DynamicNormMixin):
-    # Gathered running statistics handed to the norm during one training forward pass, written back after it.
+    # Gathered running statistics handed to the norm during one forward pass (written back after a training one).
     _mmwidth_gathered: Optional[Dict[str, torch.Tensor]] = None
 
     @property
@@ -131,17 +145,19 @@ class DynamicBatchNormMixin(DynamicNormMixin):
 
     def forward(self, *args, **kwargs):
         index = self.mmwidth_out
-        if not (isinstance(index, torch.Tensor) and self.training and self.track_running_stats):
+        if not (isinstance(index, torch.Tensor) and self.track_running_stats):
             return super().forward(*args, **kwargs)
-        # A gather copies the statistics, so the norm's in-place update must be scattered back.
+        # A gather copies the statistics: once per pass (the norm reads each several times), and after a training
+        # pass, whose update is in place on the copies, scattered back.
         names = ('running_mean', 'running_var')
         self._mmwidth_gathered = {name: self._buffers[name][index] for name in names}
         try:
             return super().forward(*args, **kwargs)
         finally:
-            with torch.no_grad():
-                for name in names:
-                    self._buffers[name][index] = self._mmwidth_gathered[name]
+            if self.training:
+                with torch.no_grad():
+                    for name in names:
+                        self._buffers[name][index] = self._mmwidth_gathered[name]
             self._mmwidth_gathered = None
 
 

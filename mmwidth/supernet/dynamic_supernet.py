@@ -66,11 +66,24 @@ class DynamicSupernet:
         return found
 
     def activate(self, index_sets: Mapping[str, IndexSet]) -> None:
-        """Makes every dynamic layer use the channels ``index_sets`` gives each group (absent group = all)."""
+        """Makes every dynamic layer use the channels ``index_sets`` gives each group (absent group = all).
+
+        The layers' index sets (with the offsets of concatenated and flattened inputs) are worked out on the CPU,
+        then each distinct tensor is moved once to the model's device.
+        """
         device = next(self.model.parameters()).device
-        group_index = {self._group_id[name]: _to(index, device) for name, index in index_sets.items()}
+        cpu = torch.device('cpu')
+        group_index = {self._group_id[name]: _to(index, cpu) for name, index in index_sets.items()}
+        moved: Dict[int, IndexSet] = {}
+
+        def on_device(index: IndexSet) -> IndexSet:
+            if not isinstance(index, torch.Tensor):
+                return index
+            return moved.setdefault(id(index), _to(index, device))
+
         for module, layer in self.layers():
-            module.mmwidth_in, module.mmwidth_out = layer_index_sets(self.space.graph, layer, group_index)
+            module.mmwidth_in, module.mmwidth_out = map(on_device,
+                                                        layer_index_sets(self.space.graph, layer, group_index))
         self.active = dict(index_sets)
 
     def deactivate(self) -> None:

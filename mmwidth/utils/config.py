@@ -1,6 +1,7 @@
 """Configs: loading with clear errors, building models in their default scope, and the task's input size."""
 import copy
 import os.path as osp
+import traceback
 from typing import Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction: re-exported for the tools)
@@ -8,6 +9,16 @@ from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
 from .errors import ConfigError
+
+# What executing or parsing a config file raises for a mistake in it (syntax, an unknown name or _base_ file, a
+# failing custom import, a bad key or value); anything else is left to propagate with its traceback.
+CONFIG_FILE_ERRORS = (SyntaxError, NameError, ImportError, OSError, KeyError, ValueError, TypeError,
+                      AttributeError)
+# Mistakes in a config's values that MMEngine itself finds while building from it (an unknown type in a registry,
+# a missing "type", arguments the constructor does not take or lacks, inconsistent runner parts), recognised by
+# the innermost frame lying in these MMEngine modules; errors raised deeper (inside a model's own code) are bugs.
+BUILD_MISTAKES = (KeyError, TypeError, ValueError)
+BUILD_MODULES = ('mmengine/registry/', 'mmengine/runner/runner.py')
 
 # Transforms that decide the network input size, with the key holding that size.
 SIZE_TRANSFORMS = (('CenterCrop', 'crop_size'), ('RandomCrop', 'crop_size'), ('RandomResizedCrop', 'scale'),
@@ -20,7 +31,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise ConfigError(f'config file not found: {path}')
     try:
         cfg = Config.fromfile(path)
-    except Exception as err:
+    except CONFIG_FILE_ERRORS as err:
         raise ConfigError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -47,8 +58,18 @@ def build_model(cfg: Config) -> nn.Module:
         model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
     try:
         return MODELS.build(model_cfg)
-    except Exception as err:
+    except BUILD_MISTAKES as err:
+        if not is_build_mistake(err):
+            raise
         raise ConfigError(f'cannot build the model of this config: {type(err).__name__}: {err}') from err
+
+
+def is_build_mistake(err: BaseException) -> bool:
+    """Whether MMEngine's building machinery itself rejected a config value (see ``BUILD_MODULES``), rather than
+    the code of what it built failing."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return isinstance(err, BUILD_MISTAKES) and bool(frames) and \
+        any(module in frames[-1].filename.replace('\\', '/') for module in BUILD_MODULES)
 
 
 def _pipelines(cfg: Config):

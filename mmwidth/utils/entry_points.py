@@ -8,9 +8,11 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .config import DictAction, load_config
+from .config import BUILD_MISTAKES, DictAction, is_build_mistake, load_config
 from .distributed import init_cpu_distributed
-from .errors import CheckpointError, ConfigError
+from .checkpoint import check_checkpoint_file
+from .cli import add_debug_flag
+from .errors import ConfigError
 
 
 def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -23,15 +25,17 @@ def parse_with_common_args(parser: argparse.ArgumentParser) -> argparse.Namespac
                         help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_flag(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
 def check_checkpoint(path: str) -> None:
-    """Fails early on a missing local checkpoint (URLs are left to MMEngine to fetch)."""
-    if '://' not in path and not osp.isfile(path):
-        raise CheckpointError(f'checkpoint not found: {path}')
+    """Fails early, in one line, on a missing, truncated or foreign local checkpoint (URLs are left to MMEngine
+    to fetch)."""
+    if '://' not in path:
+        check_checkpoint_file(path)
 
 
 def setup_config(args: argparse.Namespace) -> Config:
@@ -51,5 +55,7 @@ def build_runner(cfg: Config) -> Runner:
     """The config's ``runner_type`` if it names one, else MMEngine's runner."""
     try:
         return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    except Exception as err:
+    except BUILD_MISTAKES as err:
+        if not is_build_mistake(err):
+            raise
         raise ConfigError(f'cannot build the runner of this config: {type(err).__name__}: {err}') from err

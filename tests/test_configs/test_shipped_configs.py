@@ -131,14 +131,17 @@ def check_space(cfg: Config, model) -> None:
     assert all(len(choices) > 1 for choices in space.choices.values())
 
     if short_type(cfg.model) == 'BCNetV2':
-        # every group widened from N to N + m bins of the same size; widths searched in [m, N] bins
+        # every group widened by m bins beyond the base network's N bins, whose widths are searched in [m, N] bins:
+        # the largest width of every group is the base network's
         bins, extra = options['bins'], cfg.model.min_bins
         plain = build_model(Config(dict(default_scope=cfg.default_scope, model=architecture)))
         base = WidthSpace.from_config(plain, options)
         assert space.names == base.names
         for name in space.names:
-            assert space.channels(name) == round(base.channels(name) * (bins + extra) / bins)
-            assert len(space.choices[name]) == bins - extra + 1
+            assert space.edges[name][:bins] == base.edges[name]
+            assert space.channels(name) == base.channels(name) + base.edges[name][extra - 1]
+            assert space.choices[name] == sorted(set(base.edges[name][extra - 1:]))
+        assert space.largest() == base.full()
     elif options.get('ratios') is not None:
         divisor = options.get('divisor', 1)
         for name, choices in space.choices.items():
@@ -188,7 +191,10 @@ def check_search(cfg: Config, model) -> None:
     resolve_scorer_references(cfg)
     search = cfg.search_cfg
     assert issubclass(LOOPS.get(search.type), WidthSearchLoop)
-    Budget(SearchSubject.from_model(model, cfg).space, **search.budget)
+    space = SearchSubject.from_model(model, cfg).space
+    targets = [limit for limit in search.budget.values() if isinstance(limit, list)]  # greedy slimming's targets
+    for target in targets[0] if targets else [None]:
+        Budget(space, **{name: target if isinstance(limit, list) else limit for name, limit in search.budget.items()})
     for key in ('dataloader', 'calibration_dataloader'):
         if key in search.scorer:
             assert isinstance(search.scorer[key], dict) and 'dataset' in search.scorer[key], key

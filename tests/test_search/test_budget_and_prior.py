@@ -1,7 +1,9 @@
 """Budgets (limits, window, feasibility, scope) and BCNet's prior over widths."""
 import numpy as np
 import pytest
+import torch
 from conftest import build_package_model
+from torch import nn
 
 from mmwidth.benchmarks.cbm_table import cbm_width_space
 from mmwidth.search.budget import Budget, BudgetError
@@ -53,7 +55,7 @@ def test_prior_prefers_low_loss_widths_at_the_target(space):
     losses = np.full((7, 4), 1.0)
     losses[0] = [3.0, 2.0, 1.0, 0.5]
     target = 0.5 * space.flops(space.largest())
-    prior = fit_width_prior(space, losses, target)
+    prior = fit_width_prior(losses, Budget(space, flops=target))
     assert prior[0].argmax() == 3 and prior[0][3] > 0.5
     rng = np.random.default_rng(0)
     draws = np.stack([rng.choice(4, 20000, p=p) for p in prior], axis=1)  # groups drawn independently
@@ -61,3 +63,33 @@ def test_prior_prefers_low_loss_widths_at_the_target(space):
     mean_flops = space.estimator.batch(widths)['flops'].mean()
     assert mean_flops == pytest.approx(target, rel=0.02)  # the expected FLOPs meet the target
     assert all((p > 0.1 / 4 - 1e-9).all() for p in prior)  # every width stays reachable
+
+
+class SmallDetector(nn.Module):
+    """A searched two-conv backbone under a fixed head that costs far more FLOPs than the backbone (as a detector's
+    head and neck do)."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                                      nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU())
+        self.head = nn.Sequential(nn.Conv2d(32, 128, 3, padding=1), nn.ReLU(), nn.Conv2d(128, 128, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+
+def test_prior_of_a_scoped_budget_is_fitted_on_the_scoped_costs():
+    space = WidthSpace.from_model(SmallDetector(), (3, 16, 16), scope=['backbone'], bins=8)
+    budget = Budget(space, flops='50%', scope='backbone', window=0.8)
+    assert budget.limits['flops'] < space.flops(space.smallest())  # the whole model's FLOPs are out of scale
+    losses = np.stack([np.linspace(2.0, 1.0, len(space.choices[name])) for name in space.names])  # wider is better
+    prior = fit_width_prior(losses, budget, steps=500)
+    expected = {name: float(np.dot(p, space.choices[name])) for name, p in zip(space.names, prior)}
+    smallest = space.smallest()
+    assert all(expected[name] > 2 * smallest[name] for name in space.names), expected  # not collapsed
+    rng = np.random.default_rng(0)
+    draws = np.stack([rng.choice(len(p), 5000, p=p) for p in prior], axis=1)
+    widths = np.array([[space.choices[n][c] for n, c in zip(space.names, row)] for row in draws])
+    mean_flops = budget.estimator.batch(widths)['flops'].mean()
+    assert mean_flops == pytest.approx(budget.limits['flops'], rel=0.05)  # on the budget's scale

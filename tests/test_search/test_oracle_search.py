@@ -76,3 +76,20 @@ def test_resumed_search_ends_like_an_uninterrupted_one(tmp_path, cbm_resnet_tabl
 def test_infeasible_budget_is_reported(tmp_path, cbm_resnet_table):
     with pytest.raises(BudgetError, match='no subnet meets the budget'):
         search('random', tmp_path, cbm_resnet_table, 'infeasible', **{'budget.flops': '3%'})
+
+
+def test_greedy_slims_to_several_targets_in_one_run(tmp_path, cbm_resnet_table):
+    targets = ['75%', '50%', '25%']
+    result = search('greedy', tmp_path / 'all', cbm_resnet_table, 'targets', **{'budget.flops': targets})
+    results = result['results']
+    assert len(results) == 3
+    limits = [entry['target']['flops'] for entry in results]
+    assert limits == sorted(limits, reverse=True)
+    assert all(entry['flops'] <= limit for entry, limit in zip(results, limits))
+    assert result['subnet'] == results[-1]['subnet'] == json.loads((tmp_path / 'all' / 'subnet.json').read_text())
+    saved = json.loads((tmp_path / 'all' / 'search_result.json').read_text())
+    assert saved['results'] == results
+    assert results[0]['subnet'] != results[1]['subnet'] != results[2]['subnet']
+    # each target continues from the previous one: the 50% subnet is what slimming to 50% alone finds
+    alone = search('greedy', tmp_path / 'alone', cbm_resnet_table, 'alone', **{'budget.flops': '50%'})
+    assert results[1]['subnet'] == alone['subnet'] and results[1]['score'] == alone['score']

@@ -76,7 +76,7 @@ def test_export_errors(supernet, tmp_path):
     result = tool('export_subnet.py', 'configs/autoslim/autoslim_cbm-resnet_digits.py', str(subnet),
                   '--checkpoint', str(supernet), '--out', str(tmp_path / 'x'))
     assert result.returncode == 2
-    assert 'does not fit the supernet of this config' in result.stderr.strip().splitlines()[-1]
+    assert 'does not fit the model of this config' in result.stderr.strip().splitlines()[-1]
 
 
 def test_killed_search_resumes_to_the_same_result(supernet, tmp_path):

@@ -1,7 +1,7 @@
 """The tracer finds the right channel groups on real OpenMMLab models and on tricky hand-made graphs."""
 import pytest
 import torch
-from conftest import build_package_model
+from conftest import ConcatNet, build_package_model
 from torch import nn
 
 from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
@@ -73,23 +73,6 @@ def test_retinanet_searches_the_backbone_only():
     # the FPN's lateral convs consume the searched stage outputs
     assert 'neck.lateral_convs.0.conv:in' in groups['backbone.layer2.residual'].members
     assert 'neck.lateral_convs.2.conv:in' in groups['backbone.layer4.residual'].members
-
-
-class ConcatNet(nn.Module):
-    """Two branches concatenated (offsets), a depthwise conv, a flatten into a linear layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Conv2d(3, 4, 3, padding=1)
-        self.b = nn.Conv2d(3, 6, 3, padding=1)
-        self.bn = nn.BatchNorm2d(10)
-        self.dw = nn.Conv2d(10, 10, 3, padding=1, groups=10)
-        self.pool = nn.AdaptiveAvgPool2d(2)
-        self.fc = nn.Linear(40, 5)
-
-    def forward(self, x):
-        y = self.dw(self.bn(torch.cat([self.a(x), self.b(x)], dim=1)))
-        return self.fc(torch.flatten(self.pool(y), 1))
 
 
 def test_concat_offsets_depthwise_and_flatten():

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mmwidth.benchmarks.cbm_table import check_cbm_table
-from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
 
 
 def parse_args():
@@ -12,12 +12,13 @@ def parse_args():
     parser.add_argument('--space', choices=['resnet', 'mobilenet'], required=True)
     parser.add_argument('--table', help='Results_ResNet.json / Results_MobileNet.json')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    with tool_session(args.json):
+    with tool_session(args.json, args.debug):
         report = check_cbm_table(args.space, args.table)
     if args.json:
         print_json(report)

@@ -2,7 +2,7 @@
 import argparse
 
 from mmwidth.apis import get_flops
-from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -13,12 +13,13 @@ def parse_args():
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--scope', help='count only the layers under this module prefix (e.g. a detector\'s backbone)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    with tool_session(args.json):
+    with tool_session(args.json, args.debug):
         result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape), args.scope)
     if args.json:
         print_json(result)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mmwidth.apis import verify_subnets
-from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -20,12 +20,13 @@ def parse_args():
     parser.add_argument('--atol', type=float, default=1e-4, help='largest output difference accepted')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    with tool_session(args.json):
+    with tool_session(args.json, args.debug):
         rows = verify_subnets(args.config, [args.subnet] if args.subnet else None, num_random=args.random or 0,
                               seed=args.seed, atol=args.atol, input_shape=parse_input_shape(args.input_shape))
     if args.json:

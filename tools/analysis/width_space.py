@@ -2,7 +2,7 @@
 import argparse
 
 from mmwidth.apis import describe_width_space
-from mmwidth.utils.cli import print_json, tool_session
+from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -11,12 +11,13 @@ def parse_args():
     parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_debug_flag(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    with tool_session(args.json):
+    with tool_session(args.json, args.debug):
         report = describe_width_space(args.config, parse_input_shape(args.input_shape))
     if args.json:
         print_json(report)

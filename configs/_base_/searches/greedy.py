@@ -3,3 +3,4 @@
 # limit: search_cfg = dict(budget=dict(flops=...)).
 _base_ = ['./supernet_scorer.py']
 search_cfg = dict(type='mmwidth.GreedySlimLoop', budget=dict(window=0))
+# Several targets in one run (AutoSlim), each continuing from the last: budget=dict(flops=[500e6, 300e6, 200e6])

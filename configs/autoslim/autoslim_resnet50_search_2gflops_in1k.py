@@ -1,5 +1,0 @@
-# autoslim greedy slimming of autoslim_resnet50_supernet_8xb64_in1k.py under 2000M FLOPs, scoring candidates on
-# the ~50k ImageNet training images held out from the supernet:
-#   python tools/search.py configs/autoslim/autoslim_resnet50_search_2gflops_in1k.py --checkpoint SUPERNET.pth
-_base_ = ['./autoslim_resnet50_supernet_8xb64_in1k.py', '../_base_/searches/greedy.py']
-search_cfg = dict(budget=dict(flops=2e9))
