@@ -70,12 +70,12 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     """
     model, space, _ = load_model_and_space(config, input_shape)
     candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
-    return verify_model_subnets(model, space, candidates, num_random, seed, patterns, atol)
+    return verify_model_subnets(model, space, candidates, num_random, seed, patterns, atol, device)
 
 
 def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Mapping[str, int]] = (),
                          num_random: int = 0, seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'),
-                         atol: float = 1e-4) -> List[dict]:
+                         atol: float = 1e-4, device: str = 'cpu') -> List[dict]:
     """:func:`verify_subnets` on a built model and its width space (``subnets``: checked width configs)."""
     shape = space.graph.input_shape
     generator = torch.Generator().manual_seed(seed)
