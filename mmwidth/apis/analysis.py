@@ -83,11 +83,11 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
         for pattern in patterns:
             index_sets = subnet_index_sets(space.full(), subnet, pattern, generator)
             with torch.no_grad(), supernet.subnet(index_sets):
-                dynamic = flatten_tensors(forward_tensor(model, inputs))
+                dynamic = flatten_tensors(forward_tensor(model, inputs, space.graph.entry))
             static = export_static_model(model, space, index_sets)
             with torch.no_grad():
-                exported = flatten_tensors(forward_tensor(static, inputs))
-            flops_counted, params_counted = count_flops_params(static, shape)
+                exported = flatten_tensors(forward_tensor(static, inputs, space.graph.entry))
+            flops_counted, params_counted = count_flops_params(static, shape, space.graph.entry)
             row = dict(subnet=number, pattern=pattern, max_abs_diff=_max_abs_diff(dynamic, exported),
                        flops=space.flops(subnet), flops_counted=flops_counted, params=space.params(subnet),
                        params_counted=params_counted)

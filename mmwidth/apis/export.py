@@ -77,7 +77,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     with subject.supernet.subnet(patterns[side]):
         recalibrate(subject.model, batches)
         static = export_static_model(architecture, subject.space, patterns[side])
-        _check_same_outputs(subject.model, architecture, static, batches[0])
+        _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entry)
     os.makedirs(out_dir, exist_ok=True)
     weights = osp.join(out_dir, 'model.pth')
     torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
@@ -89,13 +89,13 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
 
 
 @torch.no_grad()
-def _check_same_outputs(model, architecture, static, batch) -> None:
+def _check_same_outputs(model, architecture, static, batch, entry: str) -> None:
     """The exported model must compute what the supernet's subnet computes (a guard against silent errors)."""
     data = model.data_preprocessor(batch, False)
     architecture.eval()
     static.eval()
-    expected = flatten_tensors(forward_tensor(architecture, data['inputs']))
-    got = flatten_tensors(forward_tensor(static, data['inputs']))
+    expected = flatten_tensors(forward_tensor(architecture, data['inputs'], entry))
+    got = flatten_tensors(forward_tensor(static, data['inputs'], entry))
     if any(a.shape != b.shape or not torch.allclose(a, b, atol=1e-4, rtol=1e-4) for a, b in zip(expected, got)):
         raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
 

@@ -8,8 +8,9 @@ from torch.nn.modules.conv import _ConvNd
 from ..utils.model_call import forward_tensor
 
 
-def count_flops_params(model: nn.Module, input_shape: Sequence[int]) -> Tuple[int, int]:
-    """MACs of every conv and linear call on one ``input_shape`` image, and the number of parameters.
+def count_flops_params(model: nn.Module, input_shape: Sequence[int], entry: str = 'forward') -> Tuple[int, int]:
+    """MACs of every conv and linear call of ``entry`` (see :func:`forward_tensor`) on one ``input_shape`` image,
+    and the number of parameters.
 
     Kernel sizes and input widths are read from the weights in use, so dynamic layers count their active part.
     """
@@ -26,7 +27,7 @@ def count_flops_params(model: nn.Module, input_shape: Sequence[int]) -> Tuple[in
     model.eval()
     try:
         with torch.no_grad():
-            forward_tensor(model, torch.zeros(1, *input_shape))
+            forward_tensor(model, torch.zeros(1, *input_shape), entry)
     finally:
         model.train(was_training)
         for handle in handles:

@@ -69,11 +69,16 @@ class Layer:
 @dataclass
 class ChannelGraph:
     """Channel groups of a model, the layers that depend on them and the parameters that depend on none
-    (``other_params``: parameter name -> size, for the parameters outside the traced layers)."""
+    (``other_params``: parameter name -> size, for the parameters outside the traced layers).
+
+    ``entry`` is what was traced (see :mod:`mmwidth.utils.model_call`): ``'forward'``, or ``'extract_feat'`` for a
+    model whose heads cannot run on a tensor alone; its FLOPs and outputs are those of that call.
+    """
     groups: List[ChannelGroup]
     layers: List[Layer]
     input_shape: Tuple[int, ...]
     other_params: Dict[str, int] = field(default_factory=dict)
+    entry: str = 'forward'
     index: Dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -108,4 +113,4 @@ class ChannelGraph:
             target.blocks = math.lcm(target.blocks, group.blocks)
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
-        return ChannelGraph(groups, layers, self.input_shape, self.other_params)
+        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry)

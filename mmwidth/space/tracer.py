@@ -12,13 +12,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.fx as fx
+from mmengine.logging import print_log
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
 from ..utils.errors import WidthSearchError
-from ..utils.model_call import forward_tensor
+from ..utils.model_call import FEATURE_EXTRACTOR, forward_tensor, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
 
 
@@ -103,14 +104,15 @@ class _LeafTracer(fx.Tracer):
 
 
 class _Entry(nn.Module):
-    """Calls an OpenMMLab model in tensor mode (plain modules are called as they are)."""
+    """Calls a model the way ``entry`` says (:func:`forward_tensor`): the root of every traced graph."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, entry: str):
         super().__init__()
         self.model = model
+        self.entry = entry
 
     def forward(self, inputs):
-        return forward_tensor(self.model, inputs)
+        return forward_tensor(self.model, inputs, self.entry)
 
 
 PREFIX = 'model.'
@@ -152,7 +154,8 @@ class ChannelTracer:
             ``['backbone']`` for models with a backbone, everything otherwise.
         exclude: module path prefixes whose outputs are never searched; ops the tracer does not know are
             tolerated inside them (their channels are just kept).
-        strict: raise on unknown ops outside excluded modules (otherwise their channels are kept silently).
+        strict: raise on unknown ops inside the scope and outside excluded modules (otherwise their channels are
+            kept silently).
     """
 
     def __init__(self, scope: Optional[Sequence[str]] = None, exclude: Sequence[str] = (), strict: bool = True):
@@ -171,36 +174,58 @@ class ChannelTracer:
         self._parent: List[int] = []
         self._layers: Dict[str, Layer] = {}
         self._module_output: Dict[str, int] = {}
-        graph_module = self._capture(model, tuple(input_shape))
+        graph, root = self._capture(model, tuple(input_shape))
         values: Dict[fx.Node, Any] = {}
-        for node in graph_module.graph.nodes:
-            values[node] = self._visit(node, values, graph_module)
+        for node in graph.nodes:
+            values[node] = self._visit(node, values, root)
         return self._finish(model, tuple(input_shape))
 
-    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> fx.GraphModule:
-        entry = _Entry(model)
+    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> Tuple[fx.Graph, nn.Module]:
+        """The graph of the first entry (:func:`trace_entries`) that can be traced, with its root module."""
+        failures = []
+        was_training = model.training
+        model.eval()
+        try:
+            for entry in trace_entries(model, self._scope):
+                root = _Entry(model, entry)
+                try:
+                    graph = self._fx_graph(root, input_shape)
+                except ChannelTraceError as err:
+                    failures.append(err)
+                    continue
+                self._entry = entry
+                if entry == FEATURE_EXTRACTOR:
+                    print_log(f'the whole forward of {type(model).__name__} cannot be traced ({failures[-1]}); '
+                              f'traced its feature extractor {entry}, whose outputs stay fixed', logger='current')
+                return graph, root
+        finally:
+            model.train(was_training)
+        if len(failures) == 1:
+            raise failures[0]
+        raise ChannelTraceError('; '.join(str(err) for err in failures)) from failures[-1]
+
+    @staticmethod
+    def _fx_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
+        """The torch.fx graph of ``root`` with the shapes of one real run (``tensor_meta`` of every node)."""
+        model = root.model
         tracer = _LeafTracer()
         try:
-            graph = tracer.trace(entry)
+            graph = tracer.trace(root)
         except Exception as err:  # fx raises many kinds of errors from user code
             where = _strip(next(reversed(tracer.module_stack.values()))[0]) if tracer.module_stack else 'the model'
             raise ChannelTraceError(
-                f'torch.fx cannot trace {type(model).__name__} in module "{where}": {type(err).__name__}: {err}. '
-                'Make that code traceable (no Python control flow on tensor values) or wrap it in a leaf '
-                'module.') from err
-        graph_module = fx.GraphModule(entry, graph)
-        was_training = model.training
-        model.eval()
+                f'torch.fx cannot trace {type(model).__name__}.{root.entry} in module "{where}": '
+                f'{type(err).__name__}: {err}. Make that code traceable (no Python control flow on tensor values) '
+                'or wrap it in a leaf module.') from err
+        graph_module = fx.GraphModule(root, graph)
         try:
             with torch.no_grad():
                 ShapeProp(graph_module).propagate(torch.zeros(1, *input_shape))
         except Exception as err:
             raise ChannelTraceError(
-                f'running {type(model).__name__} on an input of shape {list(input_shape)} failed: '
+                f'running {type(model).__name__}.{root.entry} on an input of shape {list(input_shape)} failed: '
                 f'{type(err).__name__}: {err}') from err
-        finally:
-            model.train(was_training)
-        return graph_module
+        return graph
 
     # ------------------------------------------------------------------------------------------------- groups
     def _new_group(self, channels: int, producer: Optional[str] = None, fixed: Optional[str] = None) -> int:
@@ -304,8 +329,13 @@ class ChannelTracer:
     def _in_excluded(self, path: str) -> bool:
         return any(path == p or path.startswith(p + '.') for p in self.exclude)
 
+    def _in_scope(self, path: str) -> bool:
+        return any(p == '' or path == p or path.startswith(p + '.') for p in self._scope)
+
     def _unknown(self, what: str, where: str, args: Any, meta: Any) -> Any:
-        if self.strict and not self._in_excluded(where):
+        """An operation the tracer cannot follow: an error inside the searched scope, otherwise the channels it
+        touches are kept (outside the scope nothing needs to change width)."""
+        if self.strict and self._in_scope(where) and not self._in_excluded(where):
             raise ChannelTraceError(
                 f'cannot tell how channels flow through {what} in module "{where or "<top level of the model>"}". '
                 f'Exclude that module from the search (width_space exclude=["{where}"]) to keep its channels, '
@@ -528,13 +558,13 @@ class ChannelTracer:
         _name_groups(groups, [self._groups[r] for r in roots])
         layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
         other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
-        return ChannelGraph(groups, layers, input_shape, other_params=other_params)
+        return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=self._entry)
 
     def _policy_reasons(self, producers: List[str], modules: Dict[str, nn.Module]) -> List[str]:
         """Why a group that the graph allows to change is still kept (scope, exclusions, frozen layers)."""
         reasons = []
         for name in producers:
-            if not any(p == '' or name == p or name.startswith(p + '.') for p in self._scope):
+            if not self._in_scope(name):
                 reasons.append(f'{name} is outside the searched scope {self._scope}')
             if self._in_excluded(name):
                 reasons.append(f'{name} is excluded')
