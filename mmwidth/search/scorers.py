@@ -1,10 +1,12 @@
 """Scoring a candidate width config: from the trained supernet, after batch-norm recalibration."""
 import copy
+import logging
 from functools import partial
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.dist import get_dist_info
+from mmengine.logging import print_log
 from mmengine.registry import DATASETS, FUNCTIONS
 from mmengine.runner import set_random_seed
 from torch import nn
@@ -81,6 +83,10 @@ class SupernetScorer:
             outputs = model(data['inputs'], data.get('data_samples'), mode='predict')
             self.evaluator.process(data_samples=outputs, data_batch=batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if not metrics:  # e.g. mmdet's CocoMetric when a detector found nothing above its score threshold
+            print_log(f'the evaluator gave no metrics (no predictions to score?): "{self.metric}" counts as 0',
+                      logger='current', level=logging.WARNING)
+            return 0.0
         if self.metric not in metrics:
             raise ConfigError(f'the evaluator gives {sorted(metrics)}; no metric "{self.metric}" to maximise')
         return float(metrics[self.metric])
