@@ -75,7 +75,8 @@ class SupernetScorer:
         self.calibration = draw_calibration_batches(calibration_dataloader, calibration_batches, seed)
 
     @torch.no_grad()
-    def _evaluate(self) -> float:
+    def evaluate(self) -> float:
+        """The metric of the active subnet as it is (no recalibration)."""
         model = self.subject.model
         model.eval()
         for batch in self.dataloader:
@@ -96,6 +97,6 @@ class SupernetScorer:
         for label, index_sets in self.subject.patterns(widths).items():
             with self.subject.supernet.subnet(index_sets):
                 recalibrate(self.subject.model, self.calibration)
-                scores[label] = self._evaluate()
+                scores[label] = self.evaluate()
         combine = max if self.subject.reduction == 'max' else (lambda values: sum(values) / len(values))
         return dict(score=combine(list(scores.values())), patterns=scores)

@@ -1,0 +1,23 @@
+# Detector supernet training on the embedded digits detection set, iteration-based (change the length with
+# --cfg-options train_cfg.max_iters=N, keeping the cosine schedule's `end` in step: param_scheduler.1.end=N).
+_base_ = ['../datasets/digits_coco_detection.py', 'mmdet::_base_/default_runtime.py']
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
+    clip_grad=dict(max_norm=35, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=600, eta_min=1e-4),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=600, val_interval=300)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=300, by_epoch=False, max_keep_ckpts=2))
+log_processor = dict(by_epoch=False)
+custom_hooks = [
+    dict(type='mmwidth.ChannelFairnessHook', interval=20),
+    # validation scores the largest subnet, with batch-norm statistics of its own
+    dict(type='mmwidth.SubnetNormRecalibrationHook', num_batches=8),
+]
