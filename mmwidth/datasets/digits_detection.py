@@ -1,7 +1,7 @@
 """A small COCO-format detection dataset made from scikit-learn's handwritten digits, for detection on a CPU.
 
 Each image is a black canvas with a few digits pasted at random places and sizes; a box is where a digit was
-pasted and its category is the digit. The files (PNG images and COCO json annotations) are written once into a
+pasted (the extent of its written pixels) and its category is the digit. The files (PNG images and COCO json annotations) are written once into a
 cache folder and read back by mmdet's own :class:`~mmdet.datasets.CocoDataset`, so training, testing and the
 COCO box mAP of :class:`~mmdet.evaluation.CocoMetric` run exactly as on COCO.
 
@@ -29,7 +29,8 @@ SPLITS = dict(train=('train', 'val'), test=('test', ))  # detection split -> dig
 # images per split and the seed of each split's draw; bump VERSION when the drawing changes (a new cache folder)
 NUM_IMAGES = dict(train=640, test=160)
 SEEDS = dict(train=1, test=2)
-VERSION = 1
+VERSION = 2
+INK = 64  # gray level (of 255) from which a pixel belongs to the written digit
 DIGITS_PER_IMAGE = (1, 3)
 DEFAULT_ROOT = osp.join(osp.expanduser('~'), '.cache', 'mmwidth')
 
@@ -52,6 +53,13 @@ def place_digits(rng: np.random.Generator, canvas_size: int, digit_sizes: Tuple[
     return placed
 
 
+def ink_box(patch: np.ndarray, x: int, y: int) -> List[int]:
+    """COCO box [x, y, w, h] of the written pixels of a pasted digit (its square's blank margins left out: a
+    detector cannot see where black padding ends on a black canvas)."""
+    rows, cols = np.flatnonzero((patch >= INK).any(axis=1)), np.flatnonzero((patch >= INK).any(axis=0))
+    return [x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
+
+
 def draw_split(split: str, canvas_size: int, digit_sizes: Tuple[int, int]) -> Tuple[List[np.ndarray], dict]:
     """The images of one split and their COCO annotations (deterministic: seeded per split)."""
     digits = load_digits()
@@ -63,9 +71,11 @@ def draw_split(split: str, canvas_size: int, digit_sizes: Tuple[int, int]) -> Tu
         count = int(rng.integers(DIGITS_PER_IMAGE[0], DIGITS_PER_IMAGE[1] + 1))
         for x, y, side in place_digits(rng, canvas_size, digit_sizes, count):
             index = int(rng.choice(pool))
-            canvas[y:y + side, x:x + side] = upsample(digits.images[index:index + 1], side)[0]
-            annotations.append(dict(id=len(annotations) + 1, image_id=image_id, iscrowd=0, area=side * side,
-                                    category_id=int(digits.target[index]) + 1, bbox=[x, y, side, side]))
+            patch = upsample(digits.images[index:index + 1], side)[0]
+            canvas[y:y + side, x:x + side] = patch
+            box = ink_box(patch[..., 0], x, y)
+            annotations.append(dict(id=len(annotations) + 1, image_id=image_id, iscrowd=0,
+                                    area=box[2] * box[3], category_id=int(digits.target[index]) + 1, bbox=box))
         images.append(canvas)
         image_infos.append(dict(id=image_id, file_name=f'{image_id:05d}.png', width=canvas_size,
                                 height=canvas_size))

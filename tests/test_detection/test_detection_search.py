@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+from mmengine.config import Config
 from test_search.test_supernet_search import free_port, ok, tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,20 +59,52 @@ def test_search_scores_by_box_map_within_the_backbone_budget(searched):
     assert all(entry['backbone_flops'] <= limit for entry in result['history'])
 
 
-def test_exported_detector_scores_what_the_search_scored(supernet, searched, tmp_path):
-    result = json.loads((searched / 'search_result.json').read_text())
-    out = tmp_path / 'subnet'
+@pytest.fixture(scope='module')
+def exported(supernet, searched, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp('detector_subnet')
     ok(tool('export_subnet.py', SEARCH, str(searched / 'search_result.json'), '--checkpoint', str(supernet),
             '--out', str(out), '--cfg-options', *SMALL))
+    return out
+
+
+def test_exported_detector_scores_what_the_search_scored(searched, exported, tmp_path):
+    result = json.loads((searched / 'search_result.json').read_text())
     side = max(result['patterns'], key=result['patterns'].get)
     # the search scored on the held-out part of `train`: test the exported detector on the same images
     same_split = tmp_path / 'held_out_test.py'
-    same_split.write_text(f"_base_ = ['{out / 'config.py'}']\ntest_dataloader = dict(_base_.search_dataloader, _delete_=True)\n"
+    same_split.write_text(f"_base_ = ['{exported / 'config.py'}']\n"
+                          'test_dataloader = dict(_base_.search_dataloader, _delete_=True)\n'
                           'test_evaluator = _base_.search_evaluator\n')
-    ok(tool('test.py', str(same_split), str(out / 'model.pth'), '--work-dir', str(tmp_path / 'test'), '--out',
+    ok(tool('test.py', str(same_split), str(exported / 'model.pth'), '--work-dir', str(tmp_path / 'test'), '--out',
             str(tmp_path / 'metrics.json'), '--out-item', 'metrics', '--cfg-options', *DATA))
     box_map = json.loads((tmp_path / 'metrics.json').read_text())['coco/bbox_mAP']
     assert box_map == pytest.approx(result['patterns'][side], abs=1e-3)  # 0.1 points of mAP
+
+
+def test_exported_detector_fine_tunes(exported, tmp_path):
+    ok(tool('train.py', str(exported / 'config.py'), '--work-dir', str(tmp_path), '--cfg-options', *DATA,
+            'train_cfg.max_iters=2', 'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=2'))
+    assert (tmp_path / 'iter_2.pth').is_file()
+
+
+def test_exported_detector_onnx_file_shrinks_with_its_params(exported, tmp_path):
+    pytest.importorskip('onnx', reason='torch.onnx.export needs the onnx package')
+    from mmwidth.apis.export import export_onnx
+    from mmwidth.utils.config import build_model, load_config
+
+    full_cfg = load_config(str(ROOT / SUPERNET))
+    full = build_model(Config(dict(default_scope=full_cfg.default_scope, model=full_cfg.model.architecture)))
+    found_cfg = load_config(str(exported / 'config.py'))
+    found = build_model(found_cfg)
+    found.load_state_dict(torch.load(exported / 'model.pth', weights_only=False)['state_dict'])
+    sizes, params = [], []
+    for name, model in (('full', full), ('found', found)):
+        path = export_onnx(model, str(tmp_path / f'{name}.onnx'), (3, 64, 64))
+        sizes.append(os.path.getsize(path))
+        params.append(sum(p.numel() for p in model.parameters()))
+    size_ratio, params_ratio = sizes[1] / sizes[0], params[1] / params[0]
+    assert params_ratio < 0.9  # the found backbone is physically smaller ...
+    assert size_ratio == pytest.approx(params_ratio, abs=0.03)  # ... and so is its ONNX file
 
 
 def test_killed_detector_search_resumes_to_the_same_result(supernet, searched, tmp_path):
