@@ -4,7 +4,8 @@
 # held-out part (as on train2017), and the final report is on `test` (as on val2017). Scored by mmdet's
 # CocoMetric, with the ground truth taken from the data samples (the `instances` meta key), so that any subset
 # of a split scores only its own images.
-custom_imports = dict(imports=['mmwidth.datasets.digits_detection'], allow_failed_imports=False)
+# registers mmwidth (its checkpoint allow-list too) and the dataset in every process the runner starts
+custom_imports = dict(imports=['mmwidth', 'mmwidth.datasets.digits_detection'], allow_failed_imports=False)
 dataset_type = 'mmwidth.DigitsCocoDataset'
 canvas_size = 64
 search_holdout = 128  # images of `train` held out to score the candidates of a width search
