@@ -55,7 +55,7 @@ TASKS = dict(
                             metric='accuracy/top1'),
     detection=DemoTask('configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py',
                        'configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py', metric='coco/bbox_mAP',
-                       iters=600, scope='backbone'),
+                       iters=1500, scope='backbone'),
 )
 
 
