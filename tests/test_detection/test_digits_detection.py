@@ -1,6 +1,5 @@
 """The embedded digits detection set: deterministic COCO files written on first use, read by mmdet's own
 CocoDataset and scored by its own CocoMetric (perfect predictions score a box mAP of 1)."""
-import json
 import shutil
 
 import numpy as np
