@@ -4,9 +4,10 @@ held-out split, with and without per-subnet batch-norm recalibration.
 Train one supernet per scheme, e.g. trainable batch norms (the detection configs' choice) and frozen statistics
 (mmdet's ``norm_eval=True``):
 
-    python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_trainable
+    python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_trainable \
+        --cfg-options train_cfg.max_iters=600 param_scheduler.1.end=600
     python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_frozen \\
-        --cfg-options model.architecture.backbone.norm_eval=True
+        --cfg-options train_cfg.max_iters=600 param_scheduler.1.end=600 model.architecture.backbone.norm_eval=True
     python benchmarks/detection_norm_schemes.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py \\
         work_dirs/norms_trainable/iter_600.pth work_dirs/norms_frozen/iter_600.pth \\
         --scheme-options model.architecture.backbone.norm_eval=False model.architecture.backbone.norm_eval=True
@@ -38,7 +39,8 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='settings for every checkpoint, e.g. the held-out size')
     parser.add_argument('--scheme-options', nargs='+', default=[],
-                        help='one key=value per checkpoint (its scheme), e.g. model.architecture.backbone.norm_eval=True')
+                        help='one key=value per checkpoint (its scheme), e.g. '
+                        'model.architecture.backbone.norm_eval=True')
     return parser.parse_args()
 
 
