@@ -4,7 +4,7 @@ held-out split, with and without per-subnet batch-norm recalibration.
 Train one supernet per scheme, e.g. trainable batch norms (the detection configs' choice) and frozen statistics
 (mmdet's ``norm_eval=True``):
 
-    python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_trainable \
+    python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_trainable \\
         --cfg-options train_cfg.max_iters=600 param_scheduler.1.end=600
     python tools/train.py configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py --work-dir work_dirs/norms_frozen \\
         --cfg-options train_cfg.max_iters=600 param_scheduler.1.end=600 model.architecture.backbone.norm_eval=True
