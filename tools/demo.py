@@ -9,7 +9,9 @@ then print a short table (``--json``: only a JSON object, progress on stderr). E
 (tools/train.py, search.py, export_subnet.py, test.py) run as it would be by hand, so the commands printed along
 the way can be rerun one by one.
 
-Tasks (``--task``): ``classification`` (the digits, a BCNet supernet of the Channel-Bench-Macro ResNet space).
+Tasks (``--task``): ``classification`` (the digits, a BCNet supernet of the Channel-Bench-Macro ResNet space);
+``detection`` (the digits pasted onto 64x64 canvases in COCO format, a BCNet supernet of a narrow FCOS whose
+backbone is searched at half the backbone's FLOPs, scored by COCO box mAP).
 """
 import argparse
 import json
@@ -51,6 +53,9 @@ class DemoTask:
 TASKS = dict(
     classification=DemoTask('configs/bcnet/bcnet_cbm-resnet_digits.py', 'configs/bcnet/bcnet_cbm-resnet_search_digits.py',
                             metric='accuracy/top1'),
+    detection=DemoTask('configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py',
+                       'configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py', metric='coco/bbox_mAP',
+                       iters=1500, scope='backbone'),
 )
 
 

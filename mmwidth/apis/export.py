@@ -15,7 +15,7 @@ from ..space.subnet_file import load_subnet, save_subnet
 from ..utils.checkpoint import load_weights_strictly
 from ..utils.config import build_model, load_config
 from ..utils.errors import ConfigError
-from ..utils.model_call import flatten_tensors, forward_tensor
+from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
 # Hooks that only make sense on a supernet.
@@ -100,3 +100,26 @@ def _exported_config(cfg: Config, subject: SearchSubject, widths: dict, weights:
     for key in ('search_cfg', 'width_space', 'work_dir'):
         exported.pop(key, None)
     return exported
+
+
+class _TensorEntry(torch.nn.Module):
+    """A model's tensor-mode computation as a plain module of one input (what ONNX exporters trace)."""
+
+    def __init__(self, model: torch.nn.Module, entry: str):
+        super().__init__()
+        self.model = model
+        self.entry = entry
+
+    def forward(self, inputs: torch.Tensor):
+        return tuple(flatten_tensors(forward_tensor(self.model, inputs, self.entry)))
+
+
+def export_onnx(model: torch.nn.Module, out_file: str, input_shape, entry: str = WHOLE_FORWARD) -> str:
+    """Writes ``model`` (e.g. an exported subnet built from its ``config.py``) as an ONNX file of its tensor-mode
+    forward (a detector: backbone, neck and head outputs; ``entry='extract_feat'``: backbone and neck only, for
+    two-stage detectors) on one input of ``input_shape`` (C, H, W). Needs the ``onnx`` package."""
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(_TensorEntry(model, entry), (torch.zeros(1, *input_shape), ), out_file, dynamo=False,
+                          input_names=['inputs'])
+    return out_file

@@ -47,3 +47,7 @@ class HeldOutSplit:
 
     def __getitem__(self, index: int) -> dict:
         return self.dataset[int(self.indices[index])]
+
+    def get_data_info(self, index: int) -> dict:
+        """The raw annotation of a sample (mmdet's ``AspectRatioBatchSampler`` groups images by their shape)."""
+        return self.dataset.get_data_info(int(self.indices[index]))

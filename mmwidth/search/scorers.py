@@ -1,10 +1,12 @@
 """Scoring a candidate width config: from the trained supernet, after batch-norm recalibration."""
 import copy
+import logging
 from functools import partial
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.dist import get_dist_info
+from mmengine.logging import print_log
 from mmengine.registry import DATASETS, FUNCTIONS
 from mmengine.runner import set_random_seed
 from torch import nn
@@ -73,7 +75,8 @@ class SupernetScorer:
         self.calibration = draw_calibration_batches(calibration_dataloader, calibration_batches, seed)
 
     @torch.no_grad()
-    def _evaluate(self) -> float:
+    def evaluate(self) -> float:
+        """The metric of the active subnet as it is (no recalibration)."""
         model = self.subject.model
         model.eval()
         for batch in self.dataloader:
@@ -81,6 +84,10 @@ class SupernetScorer:
             outputs = model(data['inputs'], data.get('data_samples'), mode='predict')
             self.evaluator.process(data_samples=outputs, data_batch=batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if not metrics:  # e.g. mmdet's CocoMetric when a detector found nothing above its score threshold
+            print_log(f'the evaluator gave no metrics (no predictions to score?): "{self.metric}" counts as 0',
+                      logger='current', level=logging.WARNING)
+            return 0.0
         if self.metric not in metrics:
             raise ConfigError(f'the evaluator gives {sorted(metrics)}; no metric "{self.metric}" to maximise')
         return float(metrics[self.metric])
@@ -90,6 +97,6 @@ class SupernetScorer:
         for label, index_sets in self.subject.patterns(widths).items():
             with self.subject.supernet.subnet(index_sets):
                 recalibrate(self.subject.model, self.calibration)
-                scores[label] = self._evaluate()
+                scores[label] = self.evaluate()
         combine = max if self.subject.reduction == 'max' else (lambda values: sum(values) / len(values))
         return dict(score=combine(list(scores.values())), patterns=scores)

@@ -1,17 +1,10 @@
-"""The worked examples under projects/: a user's own backbone trains as a supernet, and mmdet's own RetinaNet
-config becomes a supernet whose backbone is searched under a backbone-only budget."""
-import copy
+"""The worked example under projects/: a user's own backbone trains as a supernet (the detector configs that reuse
+mmdet's own configs are tested in tests/test_detection)."""
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-from mmengine.config import Config
-
-from mmwidth.apis.search import resolve_scorer_references
-from mmwidth.search import Budget
-from mmwidth.utils.config import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = ROOT / 'projects'
@@ -28,16 +21,3 @@ def test_custom_backbone_trains_as_a_supernet(tmp_path):
     counts = json.loads((tmp_path / 'channel_fairness.json').read_text())['counts']
     # branches, squeeze widths and the two residual streams (concatenation and gates traced)
     assert len(counts) == 14 and 'backbone.stage1.residual' in counts
-
-
-def test_retinanet_supernet_searches_its_backbone():
-    cfg = Config.fromfile(str(PROJECTS / 'retinanet_width_search' /
-                              'bcnet_retinanet_r50_fpn_search_backbone50pct_coco.py'))
-    model = build_model(cfg)
-    space = model.space
-    assert len(space.names) == 29 and all(name.startswith('backbone.layer') for name in space.names)
-    search = copy.deepcopy(cfg)
-    resolve_scorer_references(search)
-    assert search.search_cfg.scorer.dataloader.dataset.type == 'CocoDataset'
-    budget = Budget(space, **search.search_cfg.budget)
-    assert budget.scope == 'backbone' and budget.admits(space.smallest(), window=False)

@@ -1,0 +1,4 @@
+# Evolutionary search of the BCNet digits RetinaNet supernet's backbone (bcnet_retinanet_r18-narrow_fpn_digits.py)
+# at 50% of the backbone's FLOPs, scored by COCO box mAP on the images held out of the digits detection set's `train`:
+#   python tools/search.py configs/bcnet/bcnet_retinanet_r18-narrow_fpn_search_digits.py --checkpoint SUPERNET.pth
+_base_ = ['./bcnet_retinanet_r18-narrow_fpn_digits.py', '../_base_/searches/evolution_detection_digits.py']

@@ -1,0 +1,5 @@
+# Evolutionary search of the BCNetV2 RetinaNet R-50 FPN supernet's backbone at half its FLOPs (at 1333x800), scored
+# by COCO box mAP on the images held out of train2017 (val2017 stays for the final report):
+#   python tools/search.py configs/bcnetv2/bcnetv2_retinanet_r50_fpn_search_backbone50pct_coco.py \
+#       --checkpoint SUPERNET.pth
+_base_ = ['./bcnetv2_retinanet_r50_fpn_supernet_1x_coco.py', '../_base_/searches/evolution_detection.py']
