@@ -12,8 +12,10 @@ from ..utils.errors import ConfigError, DatasetError
 IMAGE_DIR = 'img_align_celeba'
 ATTRIBUTE_FILE = 'list_attr_celeba.txt'
 PARTITION_FILE = 'list_eval_partition.txt'
-# The official archive keeps the two lists in these folders; an unpacked copy often has them at the top.
+# The official archive keeps the two lists in these folders (and the images in Img/); an unpacked copy often has
+# them at the top.
 FILE_FOLDERS = {ATTRIBUTE_FILE: ('', 'Anno'), PARTITION_FILE: ('', 'Eval')}
+ARCHIVE_IMAGE_FOLDER = 'Img'
 # The partition file's codes
 PARTITIONS = dict(train=0, val=1, test=2)
 SPLITS = tuple(PARTITIONS) + ('all', )
@@ -81,7 +83,7 @@ class CelebA(MultiLabelDataset):
     """The aligned faces of CelebA with their 40 binary attributes (mmpretrain's multi-label conventions: an
     image's ``gt_label`` is the list of indices of its positive attributes), from the official files:
 
-    - ``img_align_celeba/000001.jpg`` ...;
+    - ``img_align_celeba/000001.jpg`` ... (in ``data_root`` or ``data_root/Img``);
     - ``list_attr_celeba.txt`` (in ``data_root`` or ``data_root/Anno``): the number of images, the attribute
       names, then a line per image with its file name and one ``1`` / ``-1`` per attribute;
     - ``list_eval_partition.txt`` (in ``data_root`` or ``data_root/Eval``): ``<file> <0|1|2>`` = train / val /
@@ -103,6 +105,9 @@ class CelebA(MultiLabelDataset):
         if split not in SPLITS:
             raise ConfigError(f'CelebA split must be one of {SPLITS}, got {split!r}')
         self.split = split
+        if not osp.isdir(osp.join(data_root, image_dir)) and \
+                osp.isdir(osp.join(data_root, ARCHIVE_IMAGE_FOLDER, image_dir)):
+            image_dir = osp.join(ARCHIVE_IMAGE_FOLDER, image_dir)
         super().__init__(ann_file='', data_root=data_root, data_prefix=dict(img_path=image_dir), **kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -41,12 +41,13 @@ def partition_lines(images=IMAGES):
 
 
 def write_release(root, attributes=None, partition=None, archive_layout=False, newline='\n', images=IMAGES):
-    """The release under ``root``: 178x218 JPEG faces and the two lists (in ``Anno/`` and ``Eval/`` with
-    ``archive_layout``)."""
-    (root / 'img_align_celeba').mkdir(parents=True)
+    """The release under ``root``: 178x218 JPEG faces and the two lists (in ``Img/``, ``Anno/`` and ``Eval/``
+    with ``archive_layout``)."""
+    image_dir = root / 'Img' / 'img_align_celeba' if archive_layout else root / 'img_align_celeba'
+    image_dir.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in images:
-        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(root / 'img_align_celeba' / name)
+        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(image_dir / name)
     anno, evaluation = (root / 'Anno', root / 'Eval') if archive_layout else (root, root)
     anno.mkdir(exist_ok=True)
     evaluation.mkdir(exist_ok=True)
@@ -61,14 +62,14 @@ def scope():
     init_default_scope('mmwidth')
 
 
-def check_release(root):
+def check_release(root, image_dir='img_align_celeba'):
     lengths = {split: len(CelebA(data_root=str(root), split=split)) for split in ('train', 'val', 'test', 'all')}
     assert lengths == dict(train=3, val=2, test=1, all=6)
     dataset = CelebA(data_root=str(root), split='all')
     assert dataset.metainfo['classes'] == tuple(NAMES)
     for index, (name, (_, positive)) in enumerate(IMAGES.items()):
         assert dataset.get_cat_ids(index) == [NAMES.index(n) for n in positive]
-        assert dataset.get_data_info(index)['img_path'] == str(root / 'img_align_celeba' / name)
+        assert dataset.get_data_info(index)['img_path'] == str(root / image_dir / name)
     val = CelebA(data_root=str(root), split='val')
     assert [NAMES[i] for i in val.get_cat_ids(0)] == ['5_o_Clock_Shadow', 'Male', 'Young']
 
@@ -79,7 +80,8 @@ def test_official_layout(tmp_path):
 
 def test_archive_layout_with_crlf_and_extra_spaces(tmp_path):
     spaced = [re.sub(' ', '   ', line) + ' \t' for line in attribute_lines()]
-    check_release(write_release(tmp_path / 'celeba', attributes=spaced, archive_layout=True, newline='\r\n'))
+    root = write_release(tmp_path / 'celeba', attributes=spaced, archive_layout=True, newline='\r\n')
+    check_release(root, image_dir='Img/img_align_celeba')
 
 
 def test_images_go_through_a_pipeline(tmp_path):

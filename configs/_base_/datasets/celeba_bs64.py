@@ -1,7 +1,8 @@
-# CelebA's 40 face attributes (mmwidth.CelebA) in the official layout under data/celeba: img_align_celeba/ with the
-# aligned 178x218 faces, list_attr_celeba.txt and list_eval_partition.txt (at the top or in Anno/ and Eval/).
+# CelebA's 40 face attributes (mmwidth.CelebA) in the official layout under data/celeba: the aligned 178x218 faces
+# in img_align_celeba/, list_attr_celeba.txt and list_eval_partition.txt (at the top, or in Img/, Anno/ and Eval/).
 # 64 images per GPU. Preprocessing: the whole aligned face resized to 224x224 (no crop: hats, earrings and
 # necklaces sit near the borders), a horizontal flip in training (no CelebA attribute is left/right-specific).
+_base_ = ['./celeba_evaluators.py']
 dataset_type = 'mmwidth.CelebA'
 data_root = 'data/celeba'
 data_preprocessor = dict(
@@ -41,14 +42,6 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-# the papers' mean attribute accuracy (what a search maximises), with mmpretrain's mAP and macro F1 alongside
-val_evaluator = [
-    dict(type='mmwidth.AttributeAccuracy'),
-    dict(type='mmpretrain.AveragePrecision'),
-    dict(type='mmpretrain.MultiLabelMetric', thr=0.5),
-]
 search_dataloader = val_dataloader
 
 test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
-# the final report adds the accuracy of each attribute to the log
-test_evaluator = [dict(val_evaluator[0], log_table=True)] + val_evaluator[1:]

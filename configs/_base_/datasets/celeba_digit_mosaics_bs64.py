@@ -2,6 +2,7 @@
 # they show, written in CelebA's official format into data/digit_mosaics when missing and read by mmwidth.CelebA:
 # a multi-label attribute task for training and width search on a CPU. Official partitions: 4000 train, 500 val
 # (scores the candidates of a width search), 1000 test (the final report).
+_base_ = ['./celeba_evaluators.py']
 dataset_type = 'mmwidth.DigitMosaics'
 data_root = 'data/digit_mosaics'
 data_preprocessor = dict(
@@ -40,13 +41,7 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_evaluator = [
-    dict(type='mmwidth.AttributeAccuracy'),
-    dict(type='mmpretrain.AveragePrecision'),
-    dict(type='mmpretrain.MultiLabelMetric', thr=0.5),
-]
 # a width search scores its candidates on the official val partition
 search_dataloader = val_dataloader
 
 test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
-test_evaluator = [dict(val_evaluator[0], log_table=True)] + val_evaluator[1:]
