@@ -97,7 +97,7 @@ class CelebA(MultiLabelDataset):
         data_root: the folder of the release.
         split: ``'train'``, ``'val'`` (the official validation partition: for scoring the candidates of a width
             search), ``'test'`` (for the final report) or ``'all'``.
-        image_dir: the images' folder under ``data_root``.
+        image_dir: the images' folder under ``data_root`` (or under ``data_root/Img``, as in the archive).
         **kwargs: other arguments of :class:`mmpretrain.datasets.BaseDataset` (``pipeline``, ``test_mode``...).
     """
 

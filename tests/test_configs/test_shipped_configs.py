@@ -6,10 +6,10 @@ search configs, for one, have no optimizer).
 The fake datasets lie in the layouts the configs expect under ``data/`` of a temporary working directory:
 ImageNet as mmpretrain's ``ImageNet`` reads it (``train/`` and ``val/`` image folders with ``meta/train.txt`` and
 ``meta/val.txt``), CIFAR-10 as the pickled batches of ``cifar-10-batches-py``, CelebA as its official release
-(``img_align_celeba/`` with the 40-attribute and partition lists); the digit mosaics generate themselves there. mmpretrain's ``CIFAR10`` accepts
-these only when their md5 sums match the official release (and downloads it otherwise), so the tests replace
-that one comparison, and forbid the download; everything else (the files the dataset looks for, their format,
-the pipeline) runs as in training.
+(``img_align_celeba/`` with the 40-attribute and partition lists); the digit mosaics generate themselves there.
+mmpretrain's ``CIFAR10`` accepts these only when their md5 sums match the official release (and downloads it
+otherwise), so the tests replace that one comparison, and forbid the download; everything else (the files the
+dataset looks for, their format, the pipeline) runs as in training.
 """
 import copy
 import pickle
