@@ -11,7 +11,9 @@ the way can be rerun one by one.
 
 Tasks (``--task``): ``classification`` (the digits, a BCNet supernet of the Channel-Bench-Macro ResNet space);
 ``detection`` (the digits pasted onto 64x64 canvases in COCO format, a BCNet supernet of a narrow FCOS whose
-backbone is searched at half the backbone's FLOPs, scored by COCO box mAP).
+backbone is searched at half the backbone's FLOPs, scored by COCO box mAP); ``attributes`` (40 binary attributes
+of 2x2 digit mosaics in CelebA's format, the same supernet with a multi-label head, scored by the mean attribute
+accuracy against the majority vote of each attribute).
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Optional
 
 from mmwidth.apis import get_flops
@@ -50,12 +53,33 @@ class DemoTask:
     baseline: Optional[Callable[[], float]] = None
 
 
+def majority_baseline(config: str) -> float:
+    """Mean attribute accuracy (%) on a config's test split of each attribute's majority value in its train split:
+    the score of predicting without looking at the image."""
+    from mmengine.config import Config
+    from mmengine.registry import DATASETS, init_default_scope
+
+    from mmwidth.evaluation import majority_vote_accuracy
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    init_default_scope(cfg.get('default_scope', 'mmwidth'))
+    matrices = []
+    for split in ('train', 'test'):
+        dataset = dict(cfg[f'{split}_dataloader'].dataset, pipeline=[])
+        dataset['data_root'] = osp.join(ROOT, dataset['data_root'])  # as the tools see it, from the repository
+        matrices.append(DATASETS.build(dataset).attribute_matrix())
+    return majority_vote_accuracy(*matrices)
+
+
 TASKS = dict(
     classification=DemoTask('configs/bcnet/bcnet_cbm-resnet_digits.py', 'configs/bcnet/bcnet_cbm-resnet_search_digits.py',
                             metric='accuracy/top1'),
     detection=DemoTask('configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py',
                        'configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py', metric='coco/bbox_mAP',
                        iters=1500, scope='backbone'),
+    attributes=DemoTask('configs/bcnet/bcnet_cbm-resnet_celeba-mosaics.py',
+                        'configs/bcnet/bcnet_cbm-resnet_search_celeba-mosaics.py', metric='attributes/mean_accuracy',
+                        iters=400,
+                        baseline=partial(majority_baseline, 'configs/bcnet/bcnet_cbm-resnet_celeba-mosaics.py')),
 )
 
 

@@ -5,11 +5,29 @@ from typing import Dict, Iterator, List, Optional, Union
 import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
+from mmpretrain.models.heads import MultiLabelClsHead
+from torch import nn
 
 from ..registry import MODELS
 from ..space.width_space import Subnet
 from ..utils.errors import ConfigError
 from .base import WidthSearchAlgorithm
+
+
+def has_sigmoid_outputs(head: nn.Module) -> bool:
+    """Whether a head's logits stand for independent per-class probabilities (sigmoid: mmpretrain's multi-label
+    heads, or a loss with ``use_sigmoid``) rather than one softmax distribution over the classes."""
+    loss = getattr(head, 'loss_module', None)
+    return isinstance(head, MultiLabelClsHead) or bool(getattr(loss, 'use_sigmoid', False))
+
+
+def binary_kl_div(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """``KL(Bernoulli(sigmoid(teacher)) || Bernoulli(sigmoid(student)))`` of every logit, summed over the classes
+    and averaged over the batch: the reduction of mmpretrain's multi-label binary cross-entropy (and of the
+    softmax KL's ``batchmean``), so that the distillation weighs like the largest subnet's label loss."""
+    p = torch.sigmoid(teacher)
+    return (p * (F.logsigmoid(teacher) - F.logsigmoid(student)) +
+            (1 - p) * (F.logsigmoid(-teacher) - F.logsigmoid(-student))).sum(dim=1).mean()
 
 
 @MODELS.register_module()
@@ -18,7 +36,9 @@ class AutoSlim(WidthSearchAlgorithm):
 
     Each step sums the gradients of ``2 + num_random_samples`` passes and takes one optimizer step: the largest
     subnet on the labels, then the smallest and ``num_random_samples`` uniformly drawn subnets, each distilled
-    from the largest subnet's detached outputs with ``KL(softmax(z_T / tau) || softmax(z_S / tau))``.
+    from the largest subnet's detached outputs: ``KL(softmax(z_T / tau) || softmax(z_S / tau))`` for a
+    single-label head, the binary KL between the per-class sigmoid probabilities for a sigmoid head (multi-label
+    attributes), as the head in ``distill_module`` reads its logits.
 
     Args:
         distill_module: the module whose output holds the logits (e.g. the classifier's ``head``); ``None``
@@ -36,6 +56,8 @@ class AutoSlim(WidthSearchAlgorithm):
         self.num_random_samples = num_random_samples
         self.distill_module = distill_module
         self.distill_tau = distill_tau
+        self.binary_distillation = distill_module is not None and \
+            has_sigmoid_outputs(self.architecture.get_submodule(distill_module))
 
     def sandwich(self) -> List[Subnet]:
         return [self.space.largest(), self.space.smallest()] + \
@@ -60,6 +82,8 @@ class AutoSlim(WidthSearchAlgorithm):
             raise ConfigError(f'AutoSlim distils logits of shape (N, classes); "{self.distill_module}" returned '
                               f'{type(student).__name__}. Set distill_module=None to train subnets on labels.')
         tau = self.distill_tau
+        if self.binary_distillation:
+            return binary_kl_div(student / tau, teacher / tau)
         return F.kl_div(F.log_softmax(student / tau, dim=1), F.softmax(teacher / tau, dim=1),
                         reduction='batchmean')
 

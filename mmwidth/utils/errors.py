@@ -11,3 +11,7 @@ class ConfigError(WidthSearchError, ValueError):
 
 class CheckpointError(WidthSearchError, RuntimeError):
     """A checkpoint is missing, unreadable or does not fit the model it is loaded into."""
+
+
+class DatasetError(WidthSearchError, ValueError):
+    """A dataset's files are missing or do not follow their format (the message names the file and line)."""

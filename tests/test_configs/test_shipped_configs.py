@@ -5,10 +5,11 @@ search configs, for one, have no optimizer).
 
 The fake datasets lie in the layouts the configs expect under ``data/`` of a temporary working directory:
 ImageNet as mmpretrain's ``ImageNet`` reads it (``train/`` and ``val/`` image folders with ``meta/train.txt`` and
-``meta/val.txt``), CIFAR-10 as the pickled batches of ``cifar-10-batches-py``. mmpretrain's ``CIFAR10`` accepts
-these only when their md5 sums match the official release (and downloads it otherwise), so the tests replace
-that one comparison, and forbid the download; everything else (the files the dataset looks for, their format,
-the pipeline) runs as in training.
+``meta/val.txt``), CIFAR-10 as the pickled batches of ``cifar-10-batches-py``, CelebA as its official release
+(``img_align_celeba/`` with the 40-attribute and partition lists); the digit mosaics generate themselves there.
+mmpretrain's ``CIFAR10`` accepts these only when their md5 sums match the official release (and downloads it
+otherwise), so the tests replace that one comparison, and forbid the download; everything else (the files the
+dataset looks for, their format, the pipeline) runs as in training.
 """
 import copy
 import pickle
@@ -52,6 +53,8 @@ CBM_SPACES = dict(CBMResNet='resnet', CBMMobileNet='mobilenet')
 IMAGENET_CLASSES = ('n01440764', 'n01443537')
 IMAGES_PER_CLASS = 2
 CIFAR_IMAGES_PER_BATCH = 4
+CELEBA_ATTRIBUTES = 40
+CELEBA_IMAGES_PER_SPLIT = 2
 
 
 def short_type(cfg: dict) -> str:
@@ -89,13 +92,29 @@ def write_cifar10(root: Path, rng: np.random.Generator) -> None:
         (folder / name).write_bytes(pickle.dumps(batch))
 
 
+def write_celeba(root: Path, rng: np.random.Generator) -> None:
+    """Two aligned 178x218 faces per official partition, with random attributes."""
+    (root / 'img_align_celeba').mkdir(parents=True)
+    names = [f'Attribute_{i}' for i in range(CELEBA_ATTRIBUTES)]
+    attributes, partition = [str(3 * CELEBA_IMAGES_PER_SPLIT), ' '.join(names)], []
+    for number in range(3 * CELEBA_IMAGES_PER_SPLIT):
+        name = f'{number + 1:06d}.jpg'
+        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(root / 'img_align_celeba' / name)
+        attributes.append(name + ' ' + ' '.join(str(v) for v in rng.choice([-1, 1], CELEBA_ATTRIBUTES)))
+        partition.append(f'{name} {number // CELEBA_IMAGES_PER_SPLIT}')
+    (root / 'list_attr_celeba.txt').write_text('\n'.join(attributes) + '\n')
+    (root / 'list_eval_partition.txt').write_text('\n'.join(partition) + '\n')
+
+
 @pytest.fixture(scope='module')
 def data_dir(tmp_path_factory) -> Path:
-    """A working directory with ``data/imagenet`` and ``data/cifar10`` (the digits dataset is embedded)."""
+    """A working directory with ``data/imagenet``, ``data/cifar10`` and ``data/celeba`` (the digits dataset is
+    embedded)."""
     workdir = tmp_path_factory.mktemp('workdir')
     rng = np.random.default_rng(0)
     write_imagenet(workdir / 'data' / 'imagenet', rng)
     write_cifar10(workdir / 'data' / 'cifar10', rng)
+    write_celeba(workdir / 'data' / 'celeba', rng)
     return workdir
 
 

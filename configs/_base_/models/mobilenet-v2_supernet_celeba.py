@@ -1,0 +1,11 @@
+# The MobileNetV2 1.0x supernet (mobilenet-v2_supernet.py) with a multi-label head for CelebA's 40 attributes: one
+# logit per attribute, trained with the binary cross-entropy of their sigmoids.
+_base_ = ['./mobilenet-v2_supernet.py']
+model = dict(
+    architecture=dict(
+        head=dict(
+            _delete_=True,
+            type='mmpretrain.MultiLabelLinearClsHead',
+            num_classes=40,
+            in_channels=1280,
+            loss=dict(type='mmpretrain.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0))))

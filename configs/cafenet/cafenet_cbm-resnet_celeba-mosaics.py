@@ -1,0 +1,5 @@
+# CafeNet supernet (locally free channels, zone offset 1, min-min over 2 placements) of the Channel-Bench-Macro
+# ResNet space on the embedded 40-attribute digit mosaics (16x16), trained on the multi-label head's binary
+# cross-entropy.
+_base_ = ['../_base_/models/cbm-resnet_celeba-mosaics.py', '../_base_/schedules/celeba_mosaics_supernet.py']
+model = dict(type='mmwidth.CafeNet', zone_offset=1, num_placements=2)

@@ -1,0 +1,3 @@
+from .attribute_accuracy import AttributeAccuracy, attribute_accuracies, majority_vote_accuracy
+
+__all__ = ['AttributeAccuracy', 'attribute_accuracies', 'majority_vote_accuracy']
