@@ -24,6 +24,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import torch  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
 
 from mmwidth.algorithms.base import algorithm_of  # noqa: E402
 from mmwidth.benchmarks.cbm_table import arch_to_subnet, load_cbm_table  # noqa: E402
@@ -97,15 +98,26 @@ def supernet_config(algorithm: str, recipe: dict, passes: int, work_dir: str):
     return cfg
 
 
-def count_passes(model) -> dict:
-    """Counts the forward passes of the architecture's backbone with and without gradients."""
-    counts = dict(backward=0, no_grad=0)
+class PassCounter(Hook):
+    """Counts the backbone's forward passes inside training iterations: with gradients (each one backward) and
+    without (CafeNet's placement scoring); validation and batch-norm recalibration are not counted."""
 
-    def hook(module, args, output):
-        counts['backward' if torch.is_grad_enabled() and module.training else 'no_grad'] += 1
+    def __init__(self):
+        self.counts = dict(backward=0, no_grad=0)
+        self._training = False
 
-    model.architecture.backbone.register_forward_hook(hook)
-    return counts
+    def before_run(self, runner) -> None:
+        algorithm_of(runner, 'supernet_ranking').architecture.backbone.register_forward_hook(self._count)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._training = True
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self._training = False
+
+    def _count(self, module, args, output) -> None:
+        if self._training:
+            self.counts['backward' if torch.is_grad_enabled() else 'no_grad'] += 1
 
 
 def train_and_score(algorithm: str, table: dict, recipe: dict, args) -> Optional[dict]:
@@ -122,9 +134,10 @@ def train_and_score(algorithm: str, table: dict, recipe: dict, args) -> Optional
     if trained and trained['settings'] == settings(args, recipe) and osp.isfile(trained['checkpoint']):
         runner.load_checkpoint(trained['checkpoint'])
     else:
-        counts = count_passes(algorithm_of(runner, 'supernet_ranking'))
+        counter = PassCounter()
+        runner.register_hook(counter)
         runner.train()
-        trained = dict(passes=counts['backward'], scoring_forwards=counts['no_grad'],
+        trained = dict(passes=counter.counts['backward'], scoring_forwards=counter.counts['no_grad'],
                        largest_val_top1=float(runner.message_hub.get_scalar('val/accuracy/top1').current()),
                        checkpoint=osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'),
                        settings=settings(args, recipe))

@@ -61,20 +61,30 @@ def test_choose_archs_spans_the_flops_range():
     flops = sorted(cost['flops'] for cost in arch_costs(archs, 8).values())
     largest = flops[-1]
     # one arch per tenth-ish of the sorted space: the inner archs fill the range, not one end of it
-    assert flops[1] < 0.25 * largest and flops[-2] > 0.6 * largest
+    assert flops[1] < 0.25 * largest and flops[-2] > 0.5 * largest
     assert choose_archs(10, image_size=8, seed=0) == archs
 
 
-def test_shipped_table():
+def test_shipped_table_format_costs_and_tau():
     table = load_cbm_table(str(TABLE))
     meta = json.loads(TABLE.with_suffix('').with_suffix('.meta.json').read_text())
-    assert len(table) >= 64 and {'1111111', '4444444'} <= set(table)
+    recipe = meta['recipe']
+    assert set(table) <= set(choose_archs(64, recipe['image_size']))  # the script's stratified choice
     for record in table.values():
-        assert len(record['acc']) >= 2
         assert record['mean'] == pytest.approx(np.mean(record['acc']))
-        assert record['std'] == pytest.approx(np.std(record['acc'], ddof=1))
-    costs = arch_costs(list(table), meta['recipe']['image_size'])
+        assert record['std'] == pytest.approx(np.std(record['acc'], ddof=1) if len(record['acc']) > 1 else 0.0)
+    costs = arch_costs(list(table), recipe['image_size'])
     assert all(table[arch]['flops'] == cost['flops'] and table[arch]['params'] == cost['params']
                for arch, cost in costs.items())
-    assert seed_to_seed_tau(table) >= 0.3
-    assert meta['seed_to_seed_tau'] == pytest.approx(seed_to_seed_tau(table))
+    trained_twice = {arch: record for arch, record in table.items() if len(record['acc']) >= 2}
+    assert seed_to_seed_tau(trained_twice) >= 0.3
+    assert meta['seed_to_seed_tau'] == pytest.approx(seed_to_seed_tau(trained_twice))
+
+
+def test_shipped_table_is_complete():
+    """At least 64 archs (the extremes among them), each trained with at least 2 seeds."""
+    table = load_cbm_table(str(TABLE))
+    assert {'1111111', '4444444'} <= set(table)
+    runs = sorted(len(record['acc']) for record in table.values())
+    assert len(table) >= 64 and runs[0] >= 2, f'{len(table)} archs, {sum(runs)} runs: finish it with ' \
+        'benchmarks/make_digits_bench.py (it resumes)'
