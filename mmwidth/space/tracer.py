@@ -347,6 +347,13 @@ class ChannelTracer:
             return None
         return (Segment(self._new_group(int(shape[1]), fixed=reason)), )
 
+    def _untraced_channels(self, x: _Tensor, dim: int, where: str) -> _Tensor:
+        """A tensor whose channels the tracer did not follow (reduced over, or reshaped after their groups were
+        fixed) read as channels: a new fixed group."""
+        dim = _normal_dim(dim, len(x.shape))
+        reason = f'computed by operations the tracer does not follow, before {where}'
+        return _Tensor(x.shape, (Segment(self._new_group(int(x.shape[dim]), fixed=reason)), ), dim)
+
     def _tie(self, a: Layout, b: Layout, site: Optional[str], where: str) -> Layout:
         """Ties two layouts channel by channel; layouts cut at different places are kept as they are."""
         if [self._seg_size(s) for s in a] == [self._seg_size(s) for s in b] and \
@@ -418,6 +425,8 @@ class ChannelTracer:
     # -------------------------------------------------------------------------------------------------- modules
     def _visit_module(self, name: str, module: nn.Module, args: tuple, meta: Any, where: str) -> Any:
         x = args[0] if args else None
+        if isinstance(x, _Tensor) and x.layout is None and len(x.shape) >= 2:
+            x = self._untraced_channels(x, -1 if isinstance(module, nn.Linear) else 1, name)
         if not isinstance(x, _Tensor) or x.layout is None:
             return self._unknown(f'{type(module).__name__} on a tensor without channels', name, args, meta)
         if isinstance(module, _ConvNd):
@@ -529,6 +538,7 @@ class ChannelTracer:
             return _Const(meta.shape)  # only the shape comes from the input
         if op in PASSTHROUGH_OPS and isinstance(meta, TensorMetadata):
             if len(meta.shape) != len(x.shape):
+                self._fix(x.layout, f'{op} changes the number of dimensions in {where}')
                 return _Tensor(meta.shape, None)
             if x.layout is not None and meta.shape[x.channel_dim] != x.shape[x.channel_dim]:
                 return self._unknown(f'{op} that changes the number of channels', where, args, meta)
@@ -576,7 +586,11 @@ class ChannelTracer:
         one) every part must have the same channels."""
         items = args[0]
         dim = kwargs.get('dim', args[1] if len(args) > 1 else 0)
-        if any(not isinstance(t, _Tensor) or t.layout is None for t in items):
+        if any(not isinstance(t, _Tensor) for t in items):
+            return self._unknown(f'{op} of tensors without traced channels', where, args, meta)
+        if op != 'stack' and isinstance(dim, int):
+            items = [self._untraced_channels(t, dim, where) if t.layout is None else t for t in items]
+        if any(t.layout is None for t in items):
             return self._unknown(f'{op} of tensors without traced channels', where, args, meta)
         dims = {t.channel_dim for t in items}
         if len(dims) > 1:
