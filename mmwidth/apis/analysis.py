@@ -10,7 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..estimators.counter import count_flops_params
 from ..export.static_model import export_static_model
 from ..sharing.index_sets import subnet_index_sets
-from ..space.subnet_file import load_subnet
+from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_supernet import DynamicSupernet
 from ..utils.config import build_model, infer_input_shape, load_config
@@ -65,6 +65,7 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     exported static model must give the same outputs on one random input (eval mode), and the analytic FLOPs
     and params must equal a module-by-module count of the exported model.
 
+    A subnet file that lists its kept channels is checked on those (pattern ``kept``) instead of the patterns.
     Norm statistics and affine parameters are randomised first, so that a wrong channel selection shows.
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
     """
@@ -76,12 +77,16 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     supernet = DynamicSupernet(model, space)
     inputs = torch.randn((1, ) + tuple(shape), generator=generator)
     rng = np.random.default_rng(seed)
-    candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
+    entries = [_read(s) for s in subnets or []]
+    candidates = [space.check_subnet(e, source=_source(s)) for e, s in zip(entries, subnets or [])]
     candidates += [space.sample(rng) for _ in range(num_random)]
     rows = []
     for number, subnet in enumerate(candidates):
-        for pattern in patterns:
-            index_sets = subnet_index_sets(space.full(), subnet, pattern, generator)
+        if number < len(entries) and has_kept_indices(entries[number]):  # the file's own channels
+            pattern_sets = dict(kept=kept_index_sets(entries[number], space.full()))
+        else:
+            pattern_sets = {p: subnet_index_sets(space.full(), subnet, p, generator) for p in patterns}
+        for pattern, index_sets in pattern_sets.items():
             with torch.no_grad(), supernet.subnet(index_sets):
                 dynamic = flatten_tensors(forward_tensor(model, inputs))
             static = export_static_model(model, space, index_sets)
