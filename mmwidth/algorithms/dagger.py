@@ -1,5 +1,5 @@
 """Dagger (arXiv 2010.15041): data-agnostic filter gating with a FLOPs-aware regulariser."""
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -36,6 +36,7 @@ class Dagger(WidthSearchAlgorithm):
 
     Args:
         flops_target: FLOPs to keep, as a fraction of the full model's (FLOPs remaining, not removed).
+        flops_scope: count only the layers under this module prefix (e.g. a detector's ``'backbone'``).
         flops_weight: ``lambda`` of the regulariser; ramped up linearly over ``flops_warmup_iters`` gating steps.
         flops_loss: ``'squared'`` (two-sided) or ``'hinge'`` (only FLOPs above the target cost).
         flops_widths: ``'soft'``: the regulariser's widths are the sums of the soft gates; ``'ste'``: the hard
@@ -55,7 +56,7 @@ class Dagger(WidthSearchAlgorithm):
                  flops_loss: str = 'squared', flops_widths: str = 'ste', tau: float = 1.0,
                  tau_end: float = 1.0, tau_anneal_iters: int = 0, polarization: float = 0.0,
                  min_ratio: float = 0.1, gate_inputs: str = 'pretrained', hidden: int = 64,
-                 init_logit: float = 2.0, init_spread: float = 0.5, pretrain_iters: int = 0, tolerance: float = 0.01, patience: int = 1,
+                 init_logit: float = 2.0, init_spread: float = 0.5, pretrain_iters: int = 0, flops_scope: Optional[str] = None, tolerance: float = 0.01, patience: int = 1,
                  **kwargs):
         super().__init__(*args, **kwargs)
         for option, value, known in (('flops_loss', flops_loss, FLOPS_LOSSES),
@@ -72,14 +73,15 @@ class Dagger(WidthSearchAlgorithm):
         self.tau, self.tau_end, self.tau_anneal_iters = tau, tau_end, tau_anneal_iters
         self.polarization, self.gate_inputs = polarization, gate_inputs
         self.pretrain_iters, self.tolerance, self.patience = pretrain_iters, tolerance, patience
-        self.full_flops = self.space.flops(self.space.full())
+        self.estimator = self.space.estimator if flops_scope is None else self.space.scoped_estimator(flops_scope)
+        self.full_flops = self.estimator.flops(self.space.full())
         self.target_flops = flops_target * self.full_flops
         self.summaries = FilterSummaries(self.architecture, self.space)
         self.gating = ChannelGating(self.architecture, self.space)
         self.blocks = [self.space.graph.group(name).blocks for name in self.space.names]
         positions = [self.summaries.positions(name) for name in self.space.names]
         self.min_positions = [min_positions(p, min_ratio) for p in positions]
-        smallest = self.space.flops({name: m * b for name, m, b in
+        smallest = self.estimator.flops({name: m * b for name, m, b in
                                      zip(self.space.names, self.min_positions, self.blocks)})
         if smallest > self.target_flops:
             raise ConfigError(f'Dagger: the FLOPs target {self.target_flops / 1e6:.2f}M is below the '
@@ -129,7 +131,7 @@ class Dagger(WidthSearchAlgorithm):
         """The FLOPs-aware loss on the groups' widths (and the polarisation term when it is on)."""
         kind = 'soft' if self.flops_widths == 'soft' else 'hard'
         widths = torch.stack([getattr(gates[name], kind).sum() for name in self.space.names])
-        excess = self.space.estimator.flops_of_tensor(widths.double()).float() / self.target_flops - 1
+        excess = self.estimator.flops_of_tensor(widths.double()).float() / self.target_flops - 1
         penalty = excess.clamp(min=0)**2 if self.flops_loss == 'hinge' else excess**2
         done = int(self.step - self.gating_start) + 1
         ramp = min(1.0, done / self.flops_warmup_iters) if self.flops_warmup_iters > 0 else 1.0
@@ -151,7 +153,7 @@ class Dagger(WidthSearchAlgorithm):
         return kept_entries(self.kept_index_sets(), self.space.full())
 
     def kept_flops(self) -> int:
-        return self.space.flops({name: entry['channels'] for name, entry in self.subnet_entries().items()})
+        return self.estimator.flops({name: entry['channels'] for name, entry in self.subnet_entries().items()})
 
     # ---------------------------------------------------------------------------------------------- forward
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
@@ -194,14 +196,14 @@ class Dagger(WidthSearchAlgorithm):
         """After an update: the hard gates' FLOPs; freezes them once within the tolerance long enough."""
         gates = self.gates()
         widths = self.hard_widths(gates)
-        ratio = self.space.flops(widths) / self.target_flops
+        ratio = self.estimator.flops(widths) / self.target_flops
         within = abs(ratio - 1) <= self.tolerance
         self.within_target.copy_(self.within_target + 1 if within else torch.zeros_like(self.within_target))
         if int(self.within_target) >= self.patience:
             self.kept.copy_(torch.cat([g.hard > 0.5 for g in gates.values()]))
             self.phase.fill_(FROZEN)
         return dict(flops_to_target=torch.tensor(ratio), tau=torch.tensor(self.temperature()),
-                    subnet_mflops=torch.tensor(self.space.flops(widths) / 1e6))
+                    subnet_mflops=torch.tensor(self.estimator.flops(widths) / 1e6))
 
     def val_step(self, data: Union[dict, tuple, list]) -> list:
         return BaseModel.val_step(self, data)
