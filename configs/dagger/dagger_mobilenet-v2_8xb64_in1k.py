@@ -1,24 +1,15 @@
 # Dagger on ImageNet MobileNetV2 1.0x at 50% of the FLOPs (about 150M), from a pretrained MobileNetV2: put
 # mmpretrain's checkpoint at the path below (or pass --cfg-options model.architecture.init_cfg.checkpoint=PATH).
-# Gating: at most 10 epochs, network lr 0.01, until the hard gates' FLOPs are within 1% of the target for 500
-# steps; then fine-tune the exported subnet (README).
+# Then fine-tune the exported subnet (README).
 _base_ = [
     '../_base_/models/mobilenet-v2_supernet.py', '../_base_/datasets/imagenet_bs64.py',
-    '../_base_/schedules/supernet_epoch_based.py'
+    '../_base_/schedules/dagger_imagenet_gating.py'
 ]
 model = dict(
     type='mmwidth.Dagger',
     architecture=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/mobilenet_v2_batch256_imagenet.pth')),
     flops_target=0.5,
-    flops_weight=5.0,
     flops_warmup_iters=1000,
-    min_ratio=0.1,
     patience=500)
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5, nesterov=True),
-    paramwise_cfg=dict(custom_keys={'dagger_module': dict(lr_mult=10.0, decay_mult=0.0)}))
-param_scheduler = []
-train_cfg = dict(max_epochs=10)
+optim_wrapper = dict(optimizer=dict(weight_decay=4e-5))
 auto_scale_lr = dict(base_batch_size=512)
-custom_hooks = [dict(type='mmwidth.DaggerGatingHook')]
-model_wrapper_cfg = dict(type='mmwidth.WidthSearchDDP', find_unused_parameters=True)

@@ -56,8 +56,8 @@ class Dagger(WidthSearchAlgorithm):
                  flops_loss: str = 'squared', flops_widths: str = 'ste', tau: float = 1.0,
                  tau_end: float = 1.0, tau_anneal_iters: int = 0, polarization: float = 0.0,
                  min_ratio: float = 0.1, gate_inputs: str = 'pretrained', hidden: int = 64,
-                 init_logit: float = 2.0, init_spread: float = 0.5, pretrain_iters: int = 0, flops_scope: Optional[str] = None, tolerance: float = 0.01, patience: int = 1,
-                 **kwargs):
+                 init_logit: float = 2.0, init_spread: float = 0.5, pretrain_iters: int = 0,
+                 flops_scope: Optional[str] = None, tolerance: float = 0.01, patience: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         for option, value, known in (('flops_loss', flops_loss, FLOPS_LOSSES),
                                      ('flops_widths', flops_widths, FLOPS_WIDTHS),

@@ -18,8 +18,8 @@ from ..utils.errors import CheckpointError, ConfigError
 from ..utils.model_call import flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
-# Hooks that only make sense on a supernet.
-SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook')
+# Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
+SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook', 'mmwidth.DaggerGatingHook')
 
 
 def load_supernet_weights(model: torch.nn.Module, checkpoint: str) -> None:

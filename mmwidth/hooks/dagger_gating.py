@@ -46,8 +46,8 @@ class DaggerGatingHook(Hook):
         filename = f'iter_{runner.iter + 1}.pth'
         runner.save_checkpoint(runner.work_dir, filename)
         self._point_last_checkpoint(runner, filename)
-        runner.logger.info(f'Dagger: gates frozen at iteration {runner.iter + 1}, '
-                           f'{algorithm.kept_flops() / 1e6:.2f}M FLOPs; wrote {osp.join(runner.work_dir, self.out_file)} and {filename}')
+        runner.logger.info(f'Dagger: gates frozen at iteration {runner.iter + 1}, {algorithm.kept_flops() / 1e6:.2f}M '
+                           f'FLOPs; wrote {self.out_file} and {filename} to {runner.work_dir}')
         if self.stop_training:
             runner.train_loop.stop_training = True
 

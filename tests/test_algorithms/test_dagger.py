@@ -142,8 +142,7 @@ def test_shipped_dagger_config_trains_one_step(path):
     model.phase.fill_(1)  # gating from the first step
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     shape = model.space.graph.input_shape
-    data = dict(inputs=[torch.randint(0, 256, shape, dtype=torch.uint8) for _ in range(2)],
-                data_samples=batch(2)['data_samples'])
+    data = dict(inputs=[torch.randint(0, 256, shape, dtype=torch.uint8)], data_samples=batch(1)['data_samples'])
     before = model.dagger_module.group_logit.detach().clone()
     log_vars = model.train_step(data, optim_wrapper)
     assert torch.isfinite(log_vars['loss']) and 'flops_to_target' in log_vars
