@@ -10,7 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..estimators.counter import count_flops_params
 from ..export.static_model import export_static_model
 from ..sharing.index_sets import subnet_index_sets
-from ..space.subnet_file import load_subnet
+from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_supernet import DynamicSupernet
 from ..utils.config import build_model, infer_input_shape, load_config
@@ -65,18 +65,22 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     exported static model must give the same outputs on one random input (eval mode, on ``device``), and the
     analytic FLOPs and params must equal a module-by-module count of the exported model.
 
+    A subnet file that lists its kept channels is checked on those (pattern ``kept``) instead of the patterns.
     Norm statistics and affine parameters are randomised first, so that a wrong channel selection shows.
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
     """
     model, space, _ = load_model_and_space(config, input_shape)
-    candidates = [space.check_subnet(_read(s), source=_source(s)) for s in subnets or []]
-    return verify_model_subnets(model, space, candidates, num_random, seed, patterns, atol, device)
+    entries = [_read(s) for s in subnets or []]
+    for entry, subnet in zip(entries, subnets or []):
+        space.check_subnet(entry, source=_source(subnet))
+    return verify_model_subnets(model, space, entries, num_random, seed, patterns, atol, device)
 
 
-def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Mapping[str, int]] = (),
+def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Mapping[str, object]] = (),
                          num_random: int = 0, seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'),
                          atol: float = 1e-4, device: str = 'cpu') -> List[dict]:
-    """:func:`verify_subnets` on a built model and its width space (``subnets``: checked width configs)."""
+    """:func:`verify_subnets` on a built model and its width space (``subnets``: subnet file entries, channel
+    counts or kept channels)."""
     shape = space.graph.input_shape
     generator = torch.Generator().manual_seed(seed)
     _randomise_norms(model, generator)
@@ -84,11 +88,15 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
     supernet = DynamicSupernet(model, space)
     inputs = torch.randn((1, ) + tuple(shape), generator=generator).to(device)
     rng = np.random.default_rng(seed)
-    candidates = list(subnets) + [space.sample(rng) for _ in range(num_random)]
+    entries = list(subnets)
+    candidates = [space.check_subnet(entry) for entry in entries] + [space.sample(rng) for _ in range(num_random)]
     rows = []
     for number, subnet in enumerate(candidates):
-        for pattern in patterns:
-            index_sets = subnet_index_sets(space.full(), subnet, pattern, generator, space.blocks)
+        if number < len(entries) and has_kept_indices(entries[number]):  # the file's own channels
+            pattern_sets = dict(kept=kept_index_sets(entries[number], space.full()))
+        else:
+            pattern_sets = {p: subnet_index_sets(space.full(), subnet, p, generator, space.blocks) for p in patterns}
+        for pattern, index_sets in pattern_sets.items():
             with torch.no_grad(), supernet.subnet(index_sets):
                 dynamic = flatten_tensors(forward_tensor(model, inputs, space.graph.entry))
             static = export_static_model(model, space, index_sets)

@@ -11,15 +11,15 @@ from mmengine.config import Config
 from ..export.static_model import export_static_model
 from ..search.scorers import draw_calibration_batches, recalibrate
 from ..search.subject import SearchSubject, plain_space_options
-from ..space.subnet_file import load_subnet, save_subnet
+from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet, save_subnet
 from ..utils.checkpoint import load_weights_strictly
 from ..utils.config import build_model, load_config
 from ..utils.errors import ConfigError
 from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
-# Hooks that only make sense on a supernet.
-SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook')
+# Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
+SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook', 'mmwidth.DaggerGatingHook')
 
 
 def _calibration(cfg: Config) -> dict:
@@ -46,15 +46,20 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     tools/train.py) and ``out_dir/subnet.json``.
 
     ``side`` picks the subnet that stands for the widths: ``left``/``right`` for BCNet, ``placement<k>`` for
-    CafeNet; by default the best-scoring one of a search result, else the first.
+    CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
+    kept channels (``{"channels": k, "indices": [...]}``, e.g. Dagger's) exports exactly those (side ``kept``).
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     resolve_scorer_references(cfg)
     model = build_model(cfg)
     load_weights_strictly(model, checkpoint)
     subject = SearchSubject.from_model(model, cfg)
-    widths = subject.space.check_subnet(load_subnet(subnet_file), source=f'subnet file {subnet_file}')
-    patterns = subject.patterns(widths)
+    entries = load_subnet(subnet_file)
+    widths = subject.space.check_subnet(entries, source=f'subnet file {subnet_file}')
+    if has_kept_indices(entries):  # the file names the kept channels themselves (a pruning result)
+        patterns = dict(kept=kept_index_sets(entries, subject.space.full()))
+    else:
+        entries, patterns = widths, subject.patterns(widths)
     side = side or _best_pattern(subnet_file) or next(iter(patterns))
     if side not in patterns:
         raise ConfigError(f'--side {side} is not one of this supernet\'s subnets: {sorted(patterns)}')
@@ -68,7 +73,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     weights = osp.join(out_dir, 'model.pth')
     torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
                 weights)
-    save_subnet(osp.join(out_dir, 'subnet.json'), widths)
+    save_subnet(osp.join(out_dir, 'subnet.json'), {name: entries[name] for name in widths})
     _exported_config(cfg, subject, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
     return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
                 side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))

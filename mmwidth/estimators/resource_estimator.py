@@ -13,6 +13,7 @@ groups divide ``b_out``.
 from typing import Dict, Optional, Sequence
 
 import numpy as np
+import torch
 
 from ..space.channel_graph import ChannelGraph, Layer
 
@@ -81,6 +82,17 @@ class ResourceEstimator:
     def params(self, widths: Dict[str, int]) -> int:
         vec = self._vector(widths)
         return int(vec @ self._params @ vec)
+
+    @property
+    def flops_matrix(self) -> np.ndarray:
+        """``Q`` of ``flops(w) = w~' Q w~`` with ``w~ = [1, widths in the order of names]`` (a copy)."""
+        return self._macs.copy()
+
+    def flops_of_tensor(self, widths: torch.Tensor) -> torch.Tensor:
+        """The FLOPs form on real-valued widths (``len(names)``, in that order), differentiable: e.g. soft
+        widths, the sums of each group's channel gates."""
+        vec = torch.cat([widths.new_ones(1), widths])
+        return vec @ torch.as_tensor(self._macs, dtype=widths.dtype, device=widths.device) @ vec
 
     def flops_per_channel(self, widths: Dict[str, int]) -> Dict[str, int]:
         """FLOPs one more channel of each group adds at ``widths`` (its own layers' outputs and its consumers'

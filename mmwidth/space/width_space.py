@@ -175,10 +175,12 @@ class WidthSpace:
     # ------------------------------------------------------------------------------------------------- checks
     def check_subnet(self, subnet: Mapping[str, object], source: str = 'subnet',
                      choices_only: bool = False) -> Subnet:
-        """Validates a width config (group -> channels) and returns it in the space's group order.
+        """Validates a width config and returns its widths (group -> channels) in the space's group order.
 
+        A group's entry is its number of channels (the leftmost ones, or whatever a sharing pattern picks) or
+        ``{"channels": k, "indices": [...]}``, the ``k`` kept channels themselves (a pruning result).
         Raises :class:`SubnetError` with one line that says what is wrong: unknown or missing groups, widths
-        that are not whole numbers or lie outside ``[1, channels]`` (or outside the choices).
+        that are not whole numbers or lie outside ``[1, channels]`` (or outside the choices), malformed indices.
         """
         if not isinstance(subnet, Mapping):
             raise SubnetError(f'{source}: expected a mapping of group name -> channels, got '
@@ -195,7 +197,8 @@ class WidthSpace:
             raise SubnetError(f'{source}: missing {len(missing)} of {len(self.names)} groups: {shown}')
         checked = {}
         for name in self.names:
-            width, full = subnet[name], self.channels(name)
+            entry, full = subnet[name], self.channels(name)
+            width = entry.get('channels') if isinstance(entry, Mapping) else entry
             if isinstance(width, bool) or not isinstance(width, (int, np.integer)):
                 raise SubnetError(f'{source}: group "{name}" needs a whole number of channels, got {width!r}')
             if not 1 <= width <= full:
@@ -208,8 +211,35 @@ class WidthSpace:
             if choices_only and width not in self.choices[name]:
                 raise SubnetError(f'{source}: group "{name}" cannot take {width} channels; its choices are '
                                   f'{self.choices[name]}')
+            if isinstance(entry, Mapping):
+                self._check_indices(entry, int(width), self.graph.group(name), f'{source}: group "{name}"')
             checked[name] = int(width)
         return checked
+
+    @staticmethod
+    def _check_indices(entry: Mapping[str, object], width: int, group: ChannelGroup, where: str) -> None:
+        """An entry ``{"channels": k, "indices": [...]}`` keeps the channels ``indices``: ``k`` of them, sorted,
+        unique, in ``[0, channels)``, at the same positions in every block of a blocked group."""
+        unknown = sorted(set(entry) - {'channels', 'indices'})
+        if unknown or 'indices' not in entry:
+            raise SubnetError(f'{where}: an entry with kept channels is {{"channels": k, "indices": [...]}}, got '
+                              f'keys {sorted(entry)}')
+        indices = entry['indices']
+        if not isinstance(indices, (list, tuple)) or \
+                any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in indices):
+            raise SubnetError(f'{where}: "indices" must be a list of channel numbers, got {indices!r}')
+        if len(indices) != width:
+            raise SubnetError(f'{where}: "indices" lists {len(indices)} channels but "channels" is {width}')
+        if any(b <= a for a, b in zip(indices, indices[1:])):
+            raise SubnetError(f'{where}: "indices" must be sorted and unique')
+        if indices and not 0 <= indices[0] <= indices[-1] < group.channels:
+            raise SubnetError(f'{where}: "indices" must lie in [0, {group.channels}), got {indices[0]} .. '
+                              f'{indices[-1]}')
+        size = group.channels // group.blocks
+        positions = [[i % size for i in indices if i // size == block] for block in range(group.blocks)]
+        if any(p != positions[0] for p in positions):
+            raise SubnetError(f'{where}: the group is split into {group.blocks} blocks of {size} channels; '
+                              f'"indices" must keep the same positions in every block')
 
     @staticmethod
     def _check_names(option: str, given: Sequence[str], known: Sequence[str]) -> None:

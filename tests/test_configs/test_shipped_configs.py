@@ -39,6 +39,8 @@ CONFIGS = sorted(path for path in CONFIG_ROOT.rglob('*.py')
                  if '_base_' not in path.relative_to(CONFIG_ROOT).parts and not path.name.endswith('_coco.py'))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'search_dataloader')
 REQUIRED_HOOKS = ('ChannelFairnessHook', 'SubnetNormRecalibrationHook')
+# Dagger trains one gated network, not a supernet: its result comes from its own hook
+ALGORITHM_HOOKS = dict(Dagger=('DaggerGatingHook', ))
 
 # Searchable groups of each supernet backbone (a new backbone needs its count here).
 GROUPS = {
@@ -202,7 +204,7 @@ def check_training_parts(cfg: Config, model) -> None:
                 kind(optim_wrapper, **scheduler)
     hooks = {type(HOOKS.build(copy.deepcopy(hook))).__name__ for hook in cfg.get('custom_hooks') or []}
     if cfg.get('train_dataloader'):
-        assert set(REQUIRED_HOOKS) <= hooks
+        assert set(ALGORITHM_HOOKS.get(short_type(cfg.model), REQUIRED_HOOKS)) <= hooks
 
 
 def check_search(cfg: Config, model) -> None:

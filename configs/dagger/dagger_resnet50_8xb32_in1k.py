@@ -1,0 +1,17 @@
+# Dagger on ImageNet ResNet-50 at 50% of the FLOPs (the paper's headline point: 76.1% top-1 after fine-tuning),
+# from a pretrained ResNet-50: put mmpretrain's checkpoint at the path below (or pass
+# --cfg-options model.architecture.init_cfg.checkpoint=PATH); an mmwidth supernet checkpoint of the same
+# architecture (e.g. a BCNet supernet, whose largest subnet is the full network) goes to `load_from` instead.
+# Then fine-tune the exported subnet (README).
+_base_ = [
+    '../_base_/models/resnet50_supernet.py', '../_base_/datasets/imagenet_bs32.py',
+    '../_base_/schedules/dagger_imagenet_gating.py'
+]
+model = dict(
+    type='mmwidth.Dagger',
+    architecture=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet50_8xb32_in1k.pth')),
+    flops_target=0.5,
+    flops_warmup_iters=1000,
+    patience=500)
+optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
+auto_scale_lr = dict(base_batch_size=256)

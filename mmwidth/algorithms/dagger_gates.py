@@ -1,0 +1,208 @@
+"""The parts of Dagger that turn weights into channel gates: per-channel filter summaries of every searchable
+group, the Dagger module (summaries -> one gate per channel), and the hooks that multiply a network's channels
+by their gates."""
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import torch
+from torch import nn
+
+from ..space.channel_graph import Layer
+from ..space.width_space import WidthSpace
+
+# Per-channel statistics of each kind of member layer: a producer's filter (output row), a consumer's input
+# column, a depthwise filter (4 each: mean |w|, RMS, mean, std) and a norm's scale and shift (|gamma|, beta).
+ROLE_FEATURES = {'out': 4, 'in': 4, 'depthwise': 4, 'norm': 2}
+ROLES = tuple(ROLE_FEATURES)
+NUM_FEATURES = sum(ROLE_FEATURES.values())
+
+
+@dataclass(frozen=True)
+class Member:
+    """Where a group's channels lie in one layer's weights: ``offset`` into the layer's input channels
+    (``factor`` features per channel after a flatten), for the roles that read input channels."""
+    layer: Layer
+    role: str
+    offset: int = 0
+    factor: int = 1
+
+
+def _row_statistics(rows: torch.Tensor) -> torch.Tensor:
+    """``(C, n)`` -> ``(C, 4)``: mean absolute value, RMS, mean and standard deviation of each row."""
+    return torch.stack([rows.abs().mean(1), rows.pow(2).mean(1).sqrt(), rows.mean(1),
+                        rows.std(1, unbiased=False)], dim=1)
+
+
+class FilterSummaries:
+    """Per-channel summaries of the weights of every searchable group: for each channel, the statistics of its
+    filters in all member layers (averaged over the members of each role, so that tied groups such as residual
+    streams, with many members, get vectors of the same length), standardised over the group's channels.
+
+    A group split into blocks (grouped convs) gets one summary per position in a block, averaged over blocks.
+    The summaries read the weights and nothing else: the gates never depend on a batch.
+    """
+
+    def __init__(self, model: nn.Module, space: WidthSpace):
+        self.model = model
+        self.space = space
+        searchable = {space.graph.index[name]: name for name in space.names}
+        self.members: Dict[str, List[Member]] = {name: [] for name in space.names}
+        for layer in space.graph.layers:
+            if layer.output in searchable and layer.kind != 'norm' and not layer.depthwise:
+                self.members[searchable[layer.output]].append(Member(layer, 'out'))
+            offset = 0
+            for seg in layer.inputs:
+                role = 'norm' if layer.kind == 'norm' else 'depthwise' if layer.depthwise else 'in'
+                # a grouped conv's input channels are spread over its groups: left out of the summaries
+                if seg.group in searchable and (role != 'in' or layer.conv_groups == 1):
+                    self.members[searchable[seg.group]].append(Member(layer, role, offset, seg.factor))
+                offset += space.graph.groups[seg.group].channels * seg.factor
+
+    def positions(self, name: str) -> int:
+        """Gates of a group: one per channel position in a block."""
+        group = self.space.graph.group(name)
+        return group.channels // group.blocks
+
+    @torch.no_grad()
+    def __call__(self) -> Dict[str, torch.Tensor]:
+        """``{group: (positions, NUM_FEATURES)}`` from the model's current weights."""
+        return {name: self._group(name) for name in self.space.names}
+
+    def _group(self, name: str) -> torch.Tensor:
+        group = self.space.graph.group(name)
+        per_role: Dict[str, List[torch.Tensor]] = {role: [] for role in ROLES}
+        for member in self.members[name]:
+            per_role[member.role].append(self._member(member, group.channels))
+        like = next(iter(self.model.parameters()))
+        parts = [torch.stack(found).mean(0) if found else like.new_zeros(group.channels, ROLE_FEATURES[role])
+                 for role, found in per_role.items()]
+        features = torch.cat(parts, dim=1).float()
+        features = features.view(group.blocks, -1, features.shape[1]).mean(0)
+        return (features - features.mean(0)) / (features.std(0, unbiased=False) + 1e-8)
+
+    def _member(self, member: Member, channels: int) -> torch.Tensor:
+        module = self.model.get_submodule(member.layer.name)
+        weight = module._parameters.get('weight')
+        span = slice(member.offset, member.offset + channels * member.factor)
+        if member.role == 'norm':
+            if weight is None:
+                return weight_free_norm(module, channels)
+            return torch.stack([weight[span].abs(), module._parameters['bias'][span]], dim=1)
+        if member.layer.transposed:  # stored as in x out-per-group
+            weight = weight.transpose(0, 1)
+        if member.role == 'out':
+            return _row_statistics(weight.flatten(1))
+        if member.role == 'depthwise':
+            return _row_statistics(weight[span].flatten(1))
+        columns = weight.transpose(0, 1)[span]  # (channels * factor, out, ...)
+        return _row_statistics(columns.reshape(channels, -1))
+
+
+def weight_free_norm(module: nn.Module, channels: int) -> torch.Tensor:
+    """A norm without affine parameters tells nothing about its channels."""
+    return module._buffers['running_mean'].new_zeros(channels, ROLE_FEATURES['norm'])
+
+
+# The summaries the Dagger module's linear path starts from: the RMS of a channel's filters and its norm's
+# |gamma|, i.e. the magnitude criteria of classic filter pruning.
+MAGNITUDE_FEATURES = (1, NUM_FEATURES - 2)
+
+
+class DaggerModule(nn.Module):
+    """Maps each channel's filter summary to a gate logit: a small MLP plus a linear path, shared by all
+    groups, plus a learned offset per group (so that the FLOPs regulariser can move every group's width),
+    applied row-wise.
+
+    The MLP's last layer starts at zero and the linear path at the sum of the standardised magnitude features
+    (scaled by ``init_spread``), so the gates start at ``init_logit`` spread by filter magnitude: the gated
+    network begins as the pretrained one, the regulariser removes channels a few at a time (weakest first)
+    rather than whole groups at once, and the task loss teaches the module which channels matter.
+    """
+
+    def __init__(self, num_groups: int, hidden: int = 64, init_logit: float = 2.0, init_spread: float = 0.5):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(NUM_FEATURES, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+        nn.init.zeros_(self.mlp[2].weight)
+        nn.init.zeros_(self.mlp[2].bias)
+        self.linear = nn.Linear(NUM_FEATURES, 1, bias=False)
+        with torch.no_grad():
+            self.linear.weight.zero_()
+            self.linear.weight[0, list(MAGNITUDE_FEATURES)] = init_spread
+        self.group_logit = nn.Parameter(torch.full((num_groups, ), float(init_logit)))
+
+    def forward(self, features: List[torch.Tensor]) -> List[torch.Tensor]:
+        """Logits of every group's channel positions, in the order of ``features``."""
+        sizes = [len(f) for f in features]
+        rows = torch.cat(features).to(self.group_logit)
+        logits = (self.mlp(rows) + self.linear(rows)).squeeze(-1)
+        return [part + self.group_logit[g] for g, part in enumerate(logits.split(sizes))]
+
+
+@dataclass
+class Gates:
+    """One group's gates: the soft gates ``sigmoid(a / tau)`` and the hard 0/1 gates with a straight-through
+    gradient (forward: the hard value; backward: the soft gate's), both over every channel of the group."""
+    soft: torch.Tensor
+    hard: torch.Tensor
+
+
+def group_gates(logits: torch.Tensor, tau: float, min_positions: int, blocks: int) -> Gates:
+    """Gates of one group from the logits of its positions: hard gate 1 where ``a > 0`` and for the
+    ``min_positions`` largest logits (no group collapses), repeated over the group's blocks."""
+    soft = torch.sigmoid(logits / tau)
+    keep = logits > 0
+    keep[logits.topk(min_positions).indices] = True
+    hard = keep.to(soft) + soft - soft.detach()
+    return Gates(soft.repeat(blocks), hard.repeat(blocks))
+
+
+def min_positions(positions: int, min_ratio: float) -> int:
+    return max(1, math.ceil(min_ratio * positions - 1e-9))
+
+
+class ChannelGating:
+    """Multiplies the output channels of every layer that produces a searchable group's channels (its
+    producers, norms and depthwise convs) by the group's gate vector, so that a gated-off channel is zero
+    wherever the group's tensors go (after residual adds too) and removing it changes nothing downstream.
+
+    The hooks live only inside :meth:`applied`: a copy of the model made outside it (an export) is plain.
+    """
+
+    def __init__(self, model: nn.Module, space: WidthSpace):
+        self.model = model
+        graph = space.graph
+        names = {graph.index[name]: name for name in space.names}
+        self.outputs: List[Tuple[str, List[Tuple[Optional[str], int]]]] = []
+        for layer in graph.layers:
+            if layer.kind == 'norm' or layer.depthwise:
+                parts = [(names.get(seg.group), graph.groups[seg.group].channels) for seg in layer.inputs]
+            else:
+                parts = [(names.get(layer.output), graph.groups[layer.output].channels)]
+            if any(name is not None for name, _ in parts):
+                self.outputs.append((layer.name, parts))
+
+    @contextmanager
+    def applied(self, gates: Dict[str, torch.Tensor]) -> Iterator[None]:
+        """Gates ``{group: (channels, )}`` on the model's outputs for the duration of the block."""
+        handles = []
+        for layer_name, parts in self.outputs:
+            like = next(iter(gates.values()))
+            vector = torch.cat([gates[name] if name is not None else like.new_ones(channels)
+                                for name, channels in parts])
+            module = self.model.get_submodule(layer_name)
+            handles.append(module.register_forward_hook(_multiplier(vector, isinstance(module, nn.Linear))))
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+def _multiplier(vector: torch.Tensor, channels_last: bool):
+    def hook(module, args, output):
+        if channels_last:
+            return output * vector
+        return output * vector.view((1, -1) + (1, ) * (output.dim() - 2))
+    return hook
