@@ -24,7 +24,7 @@ from mmwidth.export.static_model import export_static_model  # noqa: E402
 from mmwidth.sharing.index_sets import subnet_index_sets  # noqa: E402
 from mmwidth.space.width_space import WidthSpace  # noqa: E402
 from mmwidth.supernet.dynamic_supernet import DynamicSupernet  # noqa: E402
-from mmwidth.utils.cli import print_json  # noqa: E402
+from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
 from mmwidth.utils.config import build_model  # noqa: E402
 from mmwidth.utils.model_call import forward_tensor  # noqa: E402
 
@@ -91,7 +91,8 @@ def measure(name: str, batch: int, args) -> list:
 def main():
     args = parse_args()
     batches = dict(zip(args.models, args.batch if len(args.batch) > 1 else args.batch * len(args.models)))
-    rows = [row for name in args.models for row in measure(name, batches[name], args)]
+    with tool_session(json_output=args.json):  # building and tracing the models logs to stdout
+        rows = [row for name in args.models for row in measure(name, batches[name], args)]
     if args.json:
         print_json(rows)
         return
