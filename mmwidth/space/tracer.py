@@ -21,7 +21,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
 from ..utils.errors import WidthSearchError
-from ..utils.model_call import FEATURE_EXTRACTOR, forward_tensor, trace_entries
+from ..utils.model_call import forward_tensor, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
 from .runtime_graph import RuntimeTraceError, record_graph
 
