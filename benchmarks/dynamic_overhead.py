@@ -2,10 +2,12 @@
 
 For ResNet-50 and MobileNetV2 (mmpretrain's configs) at half of every searchable group's width, and for the
 ``left``, ``right`` and ``random`` sharing patterns, the subnet runs once through the supernet's dynamic layers
-and once as the exported plain model (the same weights), in training mode, alternating, in the same process.
-Each row gives the median times and their ratio dynamic / static (goal: <= 1.05).
+and once as the exported plain model (the same weights), in training mode, in the same process, alternating in
+ABBA order. A virtual machine's speed varies by +-25% from one pass to the next, so each round pairs one pass of
+each and the ratio dynamic / static is the median over the rounds of the paired ratios (goal: <= 1.05); each row
+also gives the median times.
 
-    python benchmarks/dynamic_overhead.py [--device cpu|cuda] [--json] [--batch 8 16] [--size 224] [--repeats 5]
+    python benchmarks/dynamic_overhead.py [--device cpu|cuda] [--json] [--batch 8 16] [--size 224] [--repeats 20]
 """
 import argparse
 import importlib
@@ -39,7 +41,7 @@ def parse_args():
     parser.add_argument('--batch', type=int, nargs='+', default=[8, 16],
                         help='batch size per model (one value: for all), default 8 for ResNet-50, 16 for MobileNetV2')
     parser.add_argument('--size', type=int, default=224, help='input height and width')
-    parser.add_argument('--repeats', type=int, default=5, help='timed forward + backward passes of each model')
+    parser.add_argument('--repeats', type=int, default=20, help='timed rounds (one forward + backward of each model)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -73,17 +75,21 @@ def measure(name: str, batch: int, args) -> list:
         index_sets = subnet_index_sets(space.full(), half, pattern, torch.Generator().manual_seed(0))
         static = export_static_model(model, space, index_sets).train()
         times = dict(dynamic=[], static=[])
-        for repeat in range(args.repeats + 1):  # the first pass of each warms up
-            with supernet.subnet(index_sets):
-                dynamic = step_time(model, inputs)
-            exported = step_time(static, inputs)
+        for repeat in range(args.repeats + 1):  # the first round warms up
+            elapsed = {}
+            for kind in (('dynamic', 'static') if repeat % 2 else ('static', 'dynamic')):
+                if kind == 'dynamic':
+                    with supernet.subnet(index_sets):
+                        elapsed[kind] = step_time(model, inputs)
+                else:
+                    elapsed[kind] = step_time(static, inputs)
             if repeat:
-                times['dynamic'].append(dynamic)
-                times['static'].append(exported)
-        median = {kind: statistics.median(values) for kind, values in times.items()}
+                for kind, seconds in elapsed.items():
+                    times[kind].append(seconds)
+        ratios = [dynamic / static for dynamic, static in zip(times['dynamic'], times['static'])]
         rows.append(dict(model=name, pattern=pattern, batch=batch, size=args.size, device=args.device,
-                         dynamic_s=median['dynamic'], static_s=median['static'],
-                         ratio=median['dynamic'] / median['static']))
+                         dynamic_s=statistics.median(times['dynamic']), static_s=statistics.median(times['static']),
+                         ratio=statistics.median(ratios)))
         del static
     return rows
 

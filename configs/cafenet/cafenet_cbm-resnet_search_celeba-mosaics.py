@@ -1,5 +1,5 @@
 # Evolutionary search of the cafenet digit-mosaics supernet (cafenet_cbm-resnet_celeba-mosaics.py) at 50% of its
-# largest subnet's FLOPs, maximising the mean attribute accuracy on the `val` partition (at most 80 candidates):
+# largest subnet's FLOPs, maximising the mean attribute accuracy on the `val` partition (at most 48 candidates):
 #   python tools/search.py configs/cafenet/cafenet_cbm-resnet_search_celeba-mosaics.py --checkpoint SUPERNET.pth
-_base_ = ['./cafenet_cbm-resnet_celeba-mosaics.py', '../_base_/searches/evolution_digits.py']
+_base_ = ['./cafenet_cbm-resnet_celeba-mosaics.py', '../_base_/searches/evolution_mosaics.py']
 search_cfg = dict(scorer=dict(metric='attributes/mean_accuracy'))

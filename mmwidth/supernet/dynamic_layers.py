@@ -26,13 +26,32 @@ def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[
     return tensor.index_select(dim, index)
 
 
+class _RowsAndColumns(torch.autograd.Function):
+    """``weight[rows][:, columns]`` in one gather. Its gradient is written into zeros rather than accumulated (the
+    generic backward of advanced indexing), which is valid because index sets hold distinct channels, and is
+    faster on CPUs, where accumulating index_put sorts the indices first."""
+
+    @staticmethod
+    def forward(ctx, weight: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(rows, columns)
+        ctx.shape = weight.shape
+        return weight[rows[:, None], columns[None, :]]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        rows, columns = ctx.saved_tensors
+        full = grad.new_zeros(ctx.shape)
+        full[rows[:, None], columns[None, :]] = grad
+        return full, None, None
+
+
 def take_weight(weight: torch.Tensor, out_index: IndexSet, in_index: IndexSet, contiguous: bool) -> torch.Tensor:
     """The output (dim 0) and input (dim 1) channels of a weight with as few copies as possible: slices first
     (views), then at most one gather (two index sets become one 2-d gather, not two copies). With ``contiguous``
     (convs, whose kernels need it), a view that is not contiguous (an input-channel slice) is copied once here,
     so that the forward pass and again the backward pass do not copy it each."""
     if isinstance(out_index, torch.Tensor) and isinstance(in_index, torch.Tensor):
-        return weight[out_index[:, None], in_index[None, :]]
+        return _RowsAndColumns.apply(weight, out_index, in_index)
     if isinstance(out_index, torch.Tensor):
         weight = take(take(weight, 1, in_index), 0, out_index)
     else:

@@ -25,6 +25,12 @@ def test_conv_gathers_arbitrary_channels():
     conv = make_dynamic(nn.Conv2d(4, 5, 1, bias=False))
     conv.mmwidth_out, conv.mmwidth_in = torch.tensor([0, 3, 4]), torch.tensor([1, 2])
     torch.testing.assert_close(conv.weight, conv._parameters['weight'][[0, 3, 4]][:, [1, 2]])
+    # the gather's own backward writes the gradient of exactly those weights (zeros elsewhere)
+    grad = torch.randn(3, 2, 1, 1)
+    (conv.weight * grad).sum().backward()
+    expected = torch.zeros(5, 4, 1, 1)
+    expected[torch.tensor([0, 3, 4])[:, None], torch.tensor([1, 2])[None, :]] = grad
+    torch.testing.assert_close(conv._parameters['weight'].grad, expected)
 
 
 def test_depthwise_conv_uses_its_channels_as_groups():
