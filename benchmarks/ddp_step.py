@@ -30,7 +30,7 @@ from mmpretrain.structures import DataSample  # noqa: E402
 from mmwidth.algorithms import WidthSearchDDP  # noqa: E402
 from mmwidth.benchmarks.cbm_table import cbm_model_cfg  # noqa: E402
 from mmwidth.registry import MODELS  # noqa: E402
-from mmwidth.utils.cli import print_json  # noqa: E402
+from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
 
 OPTIONS = dict(BCNet={}, BCNetV2=dict(min_bins=1), AutoSlim=dict(num_random_samples=2))
 
@@ -72,6 +72,11 @@ def data(args, step: int) -> dict:
 
 
 def worker(rank: int, args, port: int, queue) -> None:
+    with tool_session(json_output=args.json):  # building and tracing the supernets logs to stdout
+        measure(rank, args, port, queue)
+
+
+def measure(rank: int, args, port: int, queue) -> None:
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
     torch.set_num_threads(1)

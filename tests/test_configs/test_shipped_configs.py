@@ -185,10 +185,11 @@ def check_space(cfg: Config, model) -> None:
             assert choices[-1] == channels
 
     if key in CBM_SPACES:
-        # the subnets are exactly the benchmark's architectures: width d of every group is arch digit d
+        # the benchmark's architectures are subnets: width d of the 4 (every 4th of CafeNet's 16) is arch digit d
         for digit in '1234':
             subnet = arch_to_subnet(CBM_SPACES[key], digit * 7)
-            assert {name: space.choices[name][int(digit) - 1] for name in space.names} == subnet
+            step = {len(choices) for choices in space.choices.values()}.pop() // 4
+            assert {name: space.choices[name][step * int(digit) - 1] for name in space.names} == subnet
 
 
 def check_training_parts(cfg: Config, model) -> None:
