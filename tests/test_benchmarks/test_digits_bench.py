@@ -79,3 +79,10 @@ def test_shipped_table_format_costs_and_tau():
     trained_twice = {arch: record for arch, record in table.items() if len(record['acc']) >= 2}
     assert seed_to_seed_tau(trained_twice) >= 0.3
     assert meta['seed_to_seed_tau'] == pytest.approx(seed_to_seed_tau(trained_twice))
+
+
+def test_shipped_table_is_complete():
+    """Issue 12's table: at least 64 archs, the extremes included, each trained with at least 2 seeds."""
+    table = load_cbm_table(str(TABLE))
+    assert len(table) >= 64 and {'1111111', '4444444'} <= set(table)
+    assert all(len(record['acc']) >= 2 for record in table.values())
