@@ -47,7 +47,7 @@ def parse_args():
     parser.add_argument('--supernet-iters', type=int, default=200)
     parser.add_argument('--budgets', type=float, nargs='+', default=[0.5, 0.3], help='fractions of FLOPs kept')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--gating-iters', type=int, default=150, help='most Dagger gating iterations')
+    parser.add_argument('--gating-iters', type=int, default=400, help='most Dagger gating iterations')
     parser.add_argument('--search-evaluations', type=int, default=32)
     parser.add_argument('--finetune-iters', type=int, default=60)
     parser.add_argument('--batch-size', type=int, default=32, help='fine-tuning batch')
