@@ -21,8 +21,8 @@ param_scheduler = [
     # the pretraining's schedule; gating runs at its final lr
     dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=150, eta_min=2e-3),
 ]
-# an upper bound: the run ends when the gates freeze
-train_cfg = dict(max_iters=400)
+# an upper bound: the run ends when the gates freeze (measured: at iteration 343)
+train_cfg = dict(max_iters=600)
 custom_hooks = [dict(type='mmwidth.DaggerGatingHook')]
 # the Dagger module takes no part in the pretraining steps' forward passes
 model_wrapper_cfg = dict(type='mmwidth.WidthSearchDDP', find_unused_parameters=True)

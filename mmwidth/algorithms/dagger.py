@@ -15,7 +15,7 @@ from .dagger_gates import (NUM_FEATURES, ChannelGating, DaggerModule, FilterSumm
                            min_positions)
 
 PRETRAIN, GATING, FROZEN = 0, 1, 2
-FLOPS_LOSSES = ('squared', 'hinge')
+FLOPS_LOSSES = ('squared', 'hinge', 'log')
 FLOPS_WIDTHS = ('soft', 'ste')
 GATE_INPUTS = ('current', 'pretrained')
 
@@ -24,8 +24,8 @@ GATE_INPUTS = ('current', 'pretrained')
 class Dagger(WidthSearchAlgorithm):
     """Dagger: a Dagger module maps each searchable group's pretrained filters to one gate per channel; the
     network with its channels multiplied by the hard gates (straight-through gradients) trains on the task loss
-    plus ``flops_weight * R``, ``R = (F / F_target - 1)^2`` (or the hinge ``max(0, F / F_target - 1)^2``),
-    where ``F`` is the width space's FLOPs form evaluated on the groups' soft widths (the sum of their gates),
+    plus ``flops_weight * R``, ``R = log(F / F_target)^2`` (or ``(F / F_target - 1)^2``, or the hinge
+    ``max(0, F / F_target - 1)^2``), where ``F`` is the width space's FLOPs form evaluated on the groups' soft widths (the sum of their gates),
     which counts every consumer's input reduction. The gates depend on the weights only, never on a batch.
 
     Phases (kept in buffers, so a resumed run continues): ``pretrain_iters`` steps of the plain network (0 when
@@ -38,7 +38,10 @@ class Dagger(WidthSearchAlgorithm):
         flops_target: FLOPs to keep, as a fraction of the full model's (FLOPs remaining, not removed).
         flops_scope: count only the layers under this module prefix (e.g. a detector's ``'backbone'``).
         flops_weight: ``lambda`` of the regulariser; ramped up linearly over ``flops_warmup_iters`` gating steps.
-        flops_loss: ``'squared'`` (two-sided) or ``'hinge'`` (only FLOPs above the target cost).
+        flops_loss: ``'log'`` (two-sided, its gradient in ``log F`` does not grow with ``F / F_target``: the
+            same push at a 30% target as at a 50% one, so the gates do not overshoot), ``'squared'`` (§5b's
+            form; at 30% its first steps are 5x stronger than at 50%) or ``'hinge'`` (only FLOPs above the
+            target cost).
         flops_widths: ``'soft'``: the regulariser's widths are the sums of the soft gates; ``'ste'``: the hard
             counts, with the soft gates' gradient (the regulariser then sees the FLOPs the stop rule checks).
         tau / tau_end / tau_anneal_iters: temperature of the soft gates, annealed exponentially from ``tau``
@@ -47,16 +50,16 @@ class Dagger(WidthSearchAlgorithm):
         min_ratio: every group keeps at least this fraction of its channels (at least one).
         gate_inputs: ``'pretrained'``: the Dagger module reads the weights gating starts from (summarised once);
             ``'current'``: the current weights, summarised every step (slower).
-        hidden / init_logit / init_spread: the Dagger module's MLP width, the gates' initial logit and how much
-            the filters' magnitudes spread it at the start (see :class:`DaggerModule`).
+        hidden / init_logit / spread: the Dagger module's MLP width, the gates' initial logit (every group's
+            offset) and the deviation of a group's logits around its offset (see :class:`DaggerModule`).
         tolerance / patience: the stop rule of gating.
     """
 
     def __init__(self, *args, flops_target: float = 0.5, flops_weight: float = 5.0, flops_warmup_iters: int = 0,
-                 flops_loss: str = 'squared', flops_widths: str = 'ste', tau: float = 1.0,
+                 flops_loss: str = 'log', flops_widths: str = 'ste', tau: float = 1.0,
                  tau_end: float = 1.0, tau_anneal_iters: int = 0, polarization: float = 0.0,
                  min_ratio: float = 0.1, gate_inputs: str = 'pretrained', hidden: int = 64,
-                 init_logit: float = 2.0, init_spread: float = 0.5, pretrain_iters: int = 0,
+                 init_logit: float = 2.0, spread: float = 0.5, pretrain_iters: int = 0,
                  flops_scope: Optional[str] = None, tolerance: float = 0.01, patience: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         for option, value, known in (('flops_loss', flops_loss, FLOPS_LOSSES),
@@ -86,7 +89,7 @@ class Dagger(WidthSearchAlgorithm):
         if smallest > self.target_flops:
             raise ConfigError(f'Dagger: the FLOPs target {self.target_flops / 1e6:.2f}M is below the '
                               f'{smallest / 1e6:.2f}M that min_ratio={min_ratio} keeps')
-        self.dagger_module = DaggerModule(len(self.space.names), hidden, init_logit, init_spread)
+        self.dagger_module = DaggerModule(len(self.space.names), hidden, init_logit, spread)
         self.register_buffer('phase', torch.tensor(PRETRAIN if pretrain_iters > 0 else GATING))
         self.register_buffer('step', torch.tensor(0))
         self.register_buffer('gating_start', torch.tensor(0))
@@ -131,8 +134,11 @@ class Dagger(WidthSearchAlgorithm):
         """The FLOPs-aware loss on the groups' widths (and the polarisation term when it is on)."""
         kind = 'soft' if self.flops_widths == 'soft' else 'hard'
         widths = torch.stack([getattr(gates[name], kind).sum() for name in self.space.names])
-        excess = self.estimator.flops_of_tensor(widths.double()).float() / self.target_flops - 1
-        penalty = excess.clamp(min=0)**2 if self.flops_loss == 'hinge' else excess**2
+        ratio = self.estimator.flops_of_tensor(widths.double()).float() / self.target_flops
+        if self.flops_loss == 'log':
+            penalty = ratio.log()**2
+        else:
+            penalty = (ratio - 1).clamp(min=0)**2 if self.flops_loss == 'hinge' else (ratio - 1)**2
         done = int(self.step - self.gating_start) + 1
         ramp = min(1.0, done / self.flops_warmup_iters) if self.flops_warmup_iters > 0 else 1.0
         losses = dict(loss_flops=self.flops_weight * ramp * penalty)
@@ -182,6 +188,8 @@ class Dagger(WidthSearchAlgorithm):
         if phase == PRETRAIN and int(self.step) >= self.pretrain_iters:
             self.start_gating()
         elif phase == GATING:
+            # at the edge, the nearest logit is 2 tau from 0: sigmoid' there is a tenth of its peak
+            self.dagger_module.bound_offsets(self.features(), 2 * self.temperature())
             log_vars.update(self.check_target())
         log_vars['dagger_phase'] = torch.tensor(float(phase))
         return log_vars

@@ -112,16 +112,22 @@ MAGNITUDE_FEATURES = (1, NUM_FEATURES - 2)
 
 class DaggerModule(nn.Module):
     """Maps each channel's filter summary to a gate logit: a small MLP plus a linear path, shared by all
-    groups, plus a learned offset per group (so that the FLOPs regulariser can move every group's width),
-    applied row-wise.
+    groups, gives each channel a score; a group's logits are its learned offset plus ``spread`` times its
+    scores standardised over the group's channels.
 
-    The MLP's last layer starts at zero and the linear path at the sum of the standardised magnitude features
-    (scaled by ``init_spread``), so the gates start at ``init_logit`` spread by filter magnitude: the gated
-    network begins as the pretrained one, the regulariser removes channels a few at a time (weakest first)
-    rather than whole groups at once, and the task loss teaches the module which channels matter.
+    The split keeps the two questions apart: the scores rank a group's channels (which to keep), the offset
+    sets how many pass 0 (the width the FLOPs regulariser moves). Because the spread is fixed, the logits of a
+    group always straddle its offset, so the channels near the threshold keep a soft-gate gradient: a large
+    step cannot push every logit so far from 0 that the sigmoid saturates and closed gates never reopen (seen
+    with free-scale logits: a 30% target overshot to 0.56 of it in 20 steps and stalled at 0.88).
+
+    The MLP's last layer starts at zero and the linear path at the sum of the standardised magnitude features,
+    so the gates start at ``init_logit`` ranked by filter magnitude: the gated network begins as the
+    pretrained one, the regulariser removes the weakest filters first, and the task loss teaches the module
+    which channels matter.
     """
 
-    def __init__(self, num_groups: int, hidden: int = 64, init_logit: float = 2.0, init_spread: float = 0.5):
+    def __init__(self, num_groups: int, hidden: int = 64, init_logit: float = 2.0, spread: float = 0.5):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(NUM_FEATURES, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
         nn.init.zeros_(self.mlp[2].weight)
@@ -129,15 +135,35 @@ class DaggerModule(nn.Module):
         self.linear = nn.Linear(NUM_FEATURES, 1, bias=False)
         with torch.no_grad():
             self.linear.weight.zero_()
-            self.linear.weight[0, list(MAGNITUDE_FEATURES)] = init_spread
+            self.linear.weight[0, list(MAGNITUDE_FEATURES)] = 1.0
         self.group_logit = nn.Parameter(torch.full((num_groups, ), float(init_logit)))
+        self.spread = spread
 
     def forward(self, features: List[torch.Tensor]) -> List[torch.Tensor]:
         """Logits of every group's channel positions, in the order of ``features``."""
+        return [offset + self.spread * z for offset, z in zip(self.group_logit, self.standardised_scores(features))]
+
+    def standardised_scores(self, features: List[torch.Tensor]) -> List[torch.Tensor]:
         sizes = [len(f) for f in features]
         rows = torch.cat(features).to(self.group_logit)
-        logits = (self.mlp(rows) + self.linear(rows)).squeeze(-1)
-        return [part + self.group_logit[g] for g, part in enumerate(logits.split(sizes))]
+        scores = (self.mlp(rows) + self.linear(rows)).squeeze(-1)
+        return [_standardised(part) for part in scores.split(sizes)]
+
+    @torch.no_grad()
+    def bound_offsets(self, features: List[torch.Tensor], margin: float) -> None:
+        """Projects every offset back to where its group's logits reach to within ``margin`` of 0 on both
+        sides: the width's full range (all channels open or all closed) stays reachable, and the channel
+        nearest the threshold keeps a soft-gate gradient however far one step (a strong regulariser far from
+        the target) pushes."""
+        for offset, z in zip(self.group_logit, self.standardised_scores(features)):
+            offset.clamp_(-self.spread * z.max() - margin, -self.spread * z.min() + margin)
+
+
+def _standardised(scores: torch.Tensor) -> torch.Tensor:
+    """Zero mean and unit deviation over a group's channels (a single channel: zero, keeping its gradient)."""
+    if len(scores) < 2:
+        return scores - scores.detach()
+    return (scores - scores.mean()) / (scores.std(unbiased=False) + 1e-6)
 
 
 @dataclass

@@ -23,6 +23,7 @@ CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 ALGORITHMS = ('bcnet', 'bcnetv2', 'cafenet', 'autoslim')
 DETECTORS = ('retinanet_r50_fpn', 'fcos_r50-caffe_fpn_gn-head', 'faster-rcnn_r50_fpn')
 SUPERNETS = [CONFIG_ROOT / a / f'{a}_{d}_supernet_1x_coco.py' for a in ALGORITHMS for d in DETECTORS]
+DAGGER = sorted((CONFIG_ROOT / 'dagger').glob('*_coco.py'))
 SMALL = (96, 64)  # (w, h) instead of COCO's (1333, 800)
 IMAGES = dict(train2017=6, val2017=2)
 HOLDOUT = 2  # instead of 5000 held-out training images
@@ -31,8 +32,8 @@ CATEGORIES = [dict(id=1, name='person'), dict(id=2, name='bicycle'), dict(id=3, 
 
 
 def test_every_detection_config_is_tested():
-    shipped = sorted(CONFIG_ROOT.glob('*/*_supernet_1x_coco.py'))
-    assert shipped == sorted(SUPERNETS)
+    shipped = sorted(CONFIG_ROOT.glob('*/*_coco.py'))
+    assert shipped == sorted(SUPERNETS + DAGGER + [search_config(s) for s in SUPERNETS])
     for supernet in SUPERNETS:
         assert search_config(supernet).is_file()
 
@@ -117,3 +118,21 @@ def test_detection_config_trains_and_searches(supernet, coco_dir, monkeypatch):
     batch = first_batch(search.search_cfg.scorer.dataloader)
     predictions = model.val_step(batch)
     assert len(predictions) == len(batch['inputs']) and 'instances' in predictions[0].metainfo
+
+
+@pytest.mark.parametrize('config', DAGGER, ids=[p.stem for p in DAGGER])
+def test_dagger_detection_config_gates_the_backbone(config, coco_dir, monkeypatch):
+    """One gating iteration through the config's own pipeline: the FLOPs term counts the backbone only, and the
+    step trains the Dagger module (some gates close: fewer FLOPs than the full backbone's 1 / flops_target)."""
+    monkeypatch.chdir(coco_dir)
+    torch.manual_seed(0)
+    cfg = small(Config.fromfile(str(config)))
+    cfg.model.architecture.init_cfg = None
+    model = build_model(cfg).train()
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    before = model.dagger_module.group_logit.detach().clone()
+    log = model.train_step(first_batch(cfg.train_dataloader), optim_wrapper)
+    assert all(torch.isfinite(value).all() for value in log.values())
+    assert float(log['loss_flops']) > 0 and 1 < float(log['flops_to_target']) < 1 / cfg.model.flops_target
+    assert model.estimator.flops(model.space.full()) < model.space.flops(model.space.full())
+    assert not torch.equal(before, model.dagger_module.group_logit)
