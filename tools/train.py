@@ -4,9 +4,11 @@ A user's mistake (a missing config or checkpoint, an option the config cannot ta
 ``error: ...`` and exit status 2.
 """
 import argparse
+import os.path as osp
 
 from mmengine.config import Config
 from mmengine.device import get_device
+from mmengine.runner import find_latest_checkpoint
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
 from mmwidth.utils.cli import tool_session
@@ -35,6 +37,9 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> None:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
+        latest = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
+        if latest is not None:  # the checkpoint MMEngine would resume from
+            check_checkpoint(latest)
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         check_checkpoint(args.resume)

@@ -64,6 +64,12 @@ def test_train_test_export_name_a_truncated_checkpoint(checkpoints, tmp_path):
     truncated = str(checkpoints['truncated'])
     work_dir = tmp_path / 'work'
     one_line_error(tool('train.py', SUPERNET, '--resume', truncated, '--work-dir', str(work_dir)), truncated)
+    # --resume without a path: the work dir's last checkpoint is the truncated one
+    resumed = tmp_path / 'resumed'
+    resumed.mkdir()
+    (resumed / 'last_checkpoint').write_text(truncated)
+    one_line_error(tool('train.py', SUPERNET, '--resume', '--work-dir', str(resumed)), truncated)
+    assert sorted(p.name for p in resumed.iterdir()) == ['last_checkpoint']
     metrics = tmp_path / 'metrics.json'
     one_line_error(tool('test.py', SUPERNET, truncated, '--work-dir', str(work_dir), '--out', str(metrics),
                         '--out-item', 'metrics'), truncated)
