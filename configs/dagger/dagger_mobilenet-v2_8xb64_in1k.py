@@ -3,7 +3,7 @@
 # Then fine-tune the exported subnet (README).
 _base_ = [
     '../_base_/models/mobilenet-v2_supernet.py', '../_base_/datasets/imagenet_bs64.py',
-    '../_base_/schedules/dagger_imagenet_gating.py'
+    '../_base_/schedules/dagger_gating_epoch_based.py'
 ]
 model = dict(
     type='mmwidth.Dagger',

@@ -5,7 +5,7 @@
 # Then fine-tune the exported subnet (README).
 _base_ = [
     '../_base_/models/resnet50_supernet.py', '../_base_/datasets/imagenet_bs32.py',
-    '../_base_/schedules/dagger_imagenet_gating.py'
+    '../_base_/schedules/dagger_gating_epoch_based.py'
 ]
 model = dict(
     type='mmwidth.Dagger',
