@@ -17,7 +17,7 @@ sys.path.insert(0, ROOT)
 
 from mmwidth.apis.search import run_search  # noqa: E402
 from mmwidth.benchmarks.cbm_table import load_cbm_table  # noqa: E402
-from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
+from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import DictAction  # noqa: E402
 
 LOOPS = ('evolution', 'random', 'greedy')
@@ -68,18 +68,17 @@ def benchmark(args) -> list:
     return rows
 
 
-def main():
-    args = parse_args()
-    with tool_session(json_output=True):  # the runners log a lot; keep stdout for the results
-        rows = benchmark(args)
-    if args.json:
-        print_json(dict(rows=rows))
-        return
+def print_table(args, rows: list) -> None:
     print(f'Channel-Bench-Macro {args.space}: {args.seeds} seeds, up to {args.evals} evaluations per search')
     print(f'{"loop":<10} {"budget":>6} {"best":>8} {"mean regret":>12} {"hits<=0.1":>10} {"evaluations":>12}')
     for row in rows:
         print(f'{row["loop"]:<10} {row["budget"]:>6.2f} {row["best"]:>8.3f} {row["mean_regret"]:>12.4f} '
               f'{row["hits"]:>7}/{row["seeds"]:<2} {row["evaluations"]:>12.1f}')
+
+
+def main():
+    args = parse_args()
+    run_and_report(lambda: dict(rows=benchmark(args)), args.json, lambda result: print_table(args, result['rows']))
 
 
 if __name__ == '__main__':

@@ -30,7 +30,7 @@ from mmwidth.apis.export import export_subnet  # noqa: E402
 from mmwidth.apis.search import run_search  # noqa: E402
 from mmwidth.space.subnet_file import save_subnet  # noqa: E402
 from mmwidth.space.width_space import WidthSpace  # noqa: E402
-from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
+from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import build_model, load_config  # noqa: E402
 from mmwidth.utils.entry_points import build_runner  # noqa: E402
 
@@ -157,18 +157,17 @@ def benchmark(args) -> list:
     return rows
 
 
-def main():
-    args = parse_args()
-    with tool_session(json_output=True):  # the runners log a lot; keep stdout for the results
-        rows = benchmark(args)
-    if args.json:
-        print_json(dict(rows=rows))
-        return
+def print_table(args, rows: list) -> None:
     print(f'digits, Channel-Bench-Macro ResNet: {args.finetune_iters} fine-tuning iterations, seeds {args.seeds}')
     print(f'{"budget":>6} {"method":<8} {"FLOPs kept":>10} {"test top-1 (%)":>16}')
     for row in rows:
         print(f'{row["budget"]:>6.0%} {row["method"]:<8} {row["flops_fraction"]:>10.3f} '
               f'{row["top1_mean"]:>9.2f} ± {row["top1_std"]:.2f}')
+
+
+def main():
+    args = parse_args()
+    run_and_report(lambda: dict(rows=benchmark(args)), args.json, lambda result: print_table(args, result['rows']))
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ from mmwidth.benchmarks.cbm_table import arch_to_subnet, load_cbm_table  # noqa:
 from mmwidth.benchmarks.digits_bench import digits_data_options, ranking_metrics, seed_to_seed_tau  # noqa: E402
 from mmwidth.search.scorers import SupernetScorer  # noqa: E402
 from mmwidth.search.subject import SearchSubject  # noqa: E402
-from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
+from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import load_config  # noqa: E402
 from mmwidth.utils.entry_points import build_runner  # noqa: E402
 from mmwidth.utils.errors import WidthSearchError  # noqa: E402
@@ -191,13 +191,7 @@ def benchmark(args) -> dict:
     return dict(ceiling_tau=seed_to_seed_tau(table), archs=len(table), score_split=args.score_split, rows=rows)
 
 
-def main():
-    args = parse_args()
-    with tool_session(json_output=True):  # the runners log a lot; keep stdout for the results
-        result = benchmark(args)
-    if args.json or args.train_only:
-        print_json(result)
-        return
+def print_table(result: dict) -> None:
     print(f'{result["archs"]} archs, scored on {result["score_split"]}; '
           f'ceiling (seed-to-seed Kendall tau): {result["ceiling_tau"]:.3f}')
     print(f'{"algorithm":<10} {"Kendall tau":>11} {"Spearman":>9} {"regret@25%":>11} {"regret@50%":>11} '
@@ -206,6 +200,11 @@ def main():
         print(f'{row["algorithm"]:<10} {row["kendall_tau"]:>11.3f} {row["spearman"]:>9.3f} '
               f'{row["regret_25"]:>11.2f} {row["regret_50"]:>11.2f} {row["passes"]:>7} '
               f'{row["scoring_forwards"]:>8} {row["largest_val_top1"]:>13.2f}')
+
+
+def main():
+    args = parse_args()
+    run_and_report(lambda: benchmark(args), args.json or args.train_only, print_table)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@ import argparse
 import contextlib
 import json
 import sys
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .config import BUILD_MISTAKES, is_build_mistake
 from .errors import WidthSearchError
@@ -34,3 +34,14 @@ def tool_session(json_output: bool, debug: bool = False) -> Iterator[None]:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2))
+
+
+def run_and_report(work: Callable[[], Any], json_output: bool, print_table: Callable[[Any], None]) -> None:
+    """A benchmark's entry: its work with everything the runners log kept off stdout, then its result as JSON
+    (``--json``) or as the table ``print_table`` makes of it."""
+    with tool_session(json_output=True):
+        result = work()
+    if json_output:
+        print_json(result)
+    else:
+        print_table(result)
