@@ -3,16 +3,12 @@ command-line tools, as the classification search is tested: the exported detecto
 the search scored, a killed search resumes to the same result, 2 processes agree with 1."""
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
-from test_search.test_supernet_search import free_port, ok, tool
+from test_search.test_supernet_search import free_port, kill_after_the_first_generation, ok, tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERNET = 'configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py'
@@ -110,16 +106,7 @@ def test_exported_detector_onnx_file_shrinks_with_its_params(exported, tmp_path)
 def test_killed_detector_search_resumes_to_the_same_result(supernet, searched, tmp_path):
     straight = json.loads((searched / 'search_result.json').read_text())
     work_dir = tmp_path / 'killed'
-    command = [sys.executable, str(ROOT / 'tools' / 'search.py'), SEARCH, '--checkpoint', str(supernet),
-               '--work-dir', str(work_dir), '--cfg-options', *SMALL]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = work_dir / 'search_state.pth'
-    deadline = time.time() + 300
-    while not state.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert process.poll() is None, 'the search ended before it could be killed'
-    os.kill(process.pid, signal.SIGKILL)  # after its first generation, in the middle of the second
-    process.wait()
+    kill_after_the_first_generation(SEARCH, supernet, work_dir, SMALL)
     resumed = search(supernet, work_dir, '--resume')
     assert resumed['subnet'] == straight['subnet'] and resumed['history'] == straight['history']
 

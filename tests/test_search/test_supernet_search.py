@@ -45,13 +45,21 @@ def search(supernet: Path, work_dir: Path, *extra: str, **kwargs) -> dict:
     return json.loads((work_dir / 'search_result.json').read_text())
 
 
-def test_exported_model_scores_what_the_search_scored(supernet, tmp_path):
-    result = search(supernet, tmp_path / 'search')
+@pytest.fixture(scope='module')
+def straight(supernet, tmp_path_factory) -> Path:
+    """An uninterrupted one-process search: its work dir (the result that the other runs must reproduce)."""
+    work_dir = tmp_path_factory.mktemp('straight')
+    search(supernet, work_dir)
+    return work_dir
+
+
+def test_exported_model_scores_what_the_search_scored(supernet, straight, tmp_path):
+    result = json.loads((straight / 'search_result.json').read_text())
     assert {'left', 'right'} == set(result['patterns'])
     assert result['score'] == pytest.approx(sum(result['patterns'].values()) / 2)
     for side in ('left', 'right'):
         out = tmp_path / side
-        ok(tool('export_subnet.py', SEARCH, str(tmp_path / 'search' / 'search_result.json'), '--checkpoint',
+        ok(tool('export_subnet.py', SEARCH, str(straight / 'search_result.json'), '--checkpoint',
                 str(supernet), '--out', str(out), '--side', side, '--cfg-options', *SMALL))
         assert {'model.pth', 'config.py', 'subnet.json'} <= {p.name for p in out.iterdir()}
         # the search scored on the held-out `val` split: test the exported model on the same data
@@ -79,21 +87,27 @@ def test_export_errors(supernet, tmp_path):
     assert 'does not fit the model of this config' in result.stderr.strip().splitlines()[-1]
 
 
-def test_killed_search_resumes_to_the_same_result(supernet, tmp_path):
-    straight = search(supernet, tmp_path / 'straight')
-    work_dir = tmp_path / 'killed'
-    command = [sys.executable, str(ROOT / 'tools' / 'search.py'), SEARCH, '--checkpoint', str(supernet),
-               '--work-dir', str(work_dir), '--cfg-options', *SMALL]
+def kill_after_the_first_generation(config: str, supernet: Path, work_dir: Path, options: list) -> None:
+    """Starts tools/search.py and kills it (SIGKILL) once it has saved its state after the first generation, in
+    the middle of the second."""
+    command = [sys.executable, str(ROOT / 'tools' / 'search.py'), config, '--checkpoint', str(supernet),
+               '--work-dir', str(work_dir), '--cfg-options', *options]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = work_dir / 'search_state.pth'
     deadline = time.time() + 300
     while not state.exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert process.poll() is None, 'the search ended before it could be killed'
-    os.kill(process.pid, signal.SIGKILL)  # after its first generation, in the middle of the second
+    os.kill(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def test_killed_search_resumes_to_the_same_result(supernet, straight, tmp_path):
+    work_dir = tmp_path / 'killed'
+    kill_after_the_first_generation(SEARCH, supernet, work_dir, SMALL)
     resumed = search(supernet, work_dir, '--resume')
-    assert resumed['subnet'] == straight['subnet'] and resumed['history'] == straight['history']
+    expected = json.loads((straight / 'search_result.json').read_text())
+    assert resumed['subnet'] == expected['subnet'] and resumed['history'] == expected['history']
 
 
 def free_port() -> int:
@@ -102,8 +116,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_processes_find_what_one_finds(supernet, tmp_path):
-    single = search(supernet, tmp_path / 'one')
+def test_two_processes_find_what_one_finds(supernet, straight, tmp_path):
+    single = json.loads((straight / 'search_result.json').read_text())
     double = search(supernet, tmp_path / 'two', launcher=free_port())
     assert double['subnet'] == single['subnet']
     assert [e['score'] for e in double['history']] == [e['score'] for e in single['history']]
