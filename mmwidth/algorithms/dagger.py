@@ -25,8 +25,8 @@ class Dagger(WidthSearchAlgorithm):
     """Dagger: a Dagger module maps each searchable group's pretrained filters to one gate per channel; the
     network with its channels multiplied by the hard gates (straight-through gradients) trains on the task loss
     plus ``flops_weight * R``, ``R = log(F / F_target)^2`` (or ``(F / F_target - 1)^2``, or the hinge
-    ``max(0, F / F_target - 1)^2``), where ``F`` is the width space's FLOPs form evaluated on the groups' soft widths (the sum of their gates),
-    which counts every consumer's input reduction. The gates depend on the weights only, never on a batch.
+    ``max(0, F / F_target - 1)^2``), where ``F`` is the width space's FLOPs form evaluated on the groups' soft
+    widths (the sum of their gates), which counts every consumer's input reduction. The gates depend on the weights only, never on a batch.
 
     Phases (kept in buffers, so a resumed run continues): ``pretrain_iters`` steps of the plain network (0 when
     it starts from a pretrained model, ``load_from``); gating until the hard gates' FLOPs lie within
@@ -38,9 +38,9 @@ class Dagger(WidthSearchAlgorithm):
         flops_target: FLOPs to keep, as a fraction of the full model's (FLOPs remaining, not removed).
         flops_scope: count only the layers under this module prefix (e.g. a detector's ``'backbone'``).
         flops_weight: ``lambda`` of the regulariser; ramped up linearly over ``flops_warmup_iters`` gating steps.
-        flops_loss: ``'log'`` (two-sided, its gradient in ``log F`` does not grow with ``F / F_target``: the
-            same push at a 30% target as at a 50% one, so the gates do not overshoot), ``'squared'`` (§5b's
-            form; at 30% its first steps are 5x stronger than at 50%) or ``'hinge'`` (only FLOPs above the
+        flops_loss: ``'log'`` (two-sided; its push in ``log F``, ``2 log r`` with ``r = F / F_target``, is
+            1.7x stronger at the start of a 30% target than of a 50% one), ``'squared'`` (§5b's form; its push
+            ``2 (r - 1) r`` is 3.9x stronger there, and overshoots) or ``'hinge'`` (only FLOPs above the
             target cost).
         flops_widths: ``'soft'``: the regulariser's widths are the sums of the soft gates; ``'ste'``: the hard
             counts, with the soft gates' gradient (the regulariser then sees the FLOPs the stop rule checks).

@@ -119,7 +119,7 @@ class DaggerModule(nn.Module):
     sets how many pass 0 (the width the FLOPs regulariser moves). Because the spread is fixed, the logits of a
     group always straddle its offset, so the channels near the threshold keep a soft-gate gradient: a large
     step cannot push every logit so far from 0 that the sigmoid saturates and closed gates never reopen (seen
-    with free-scale logits: a 30% target overshot to 0.56 of it in 20 steps and stalled at 0.88).
+    with free-scale logits: a 30% target fell to 0.47 of it in one step and stalled at 0.88).
 
     The MLP's last layer starts at zero and the linear path at the sum of the standardised magnitude features,
     so the gates start at ``init_logit`` ranked by filter magnitude: the gated network begins as the
