@@ -26,7 +26,8 @@ class Dagger(WidthSearchAlgorithm):
     network with its channels multiplied by the hard gates (straight-through gradients) trains on the task loss
     plus ``flops_weight * R``, ``R = log(F / F_target)^2`` (or ``(F / F_target - 1)^2``, or the hinge
     ``max(0, F / F_target - 1)^2``), where ``F`` is the width space's FLOPs form evaluated on the groups' soft
-    widths (the sum of their gates), which counts every consumer's input reduction. The gates depend on the weights only, never on a batch.
+    widths (the sum of their gates), which counts every consumer's input reduction. The gates depend on the
+    weights only, never on a batch.
 
     Phases (kept in buffers, so a resumed run continues): ``pretrain_iters`` steps of the plain network (0 when
     it starts from a pretrained model, ``load_from``); gating until the hard gates' FLOPs lie within
@@ -120,10 +121,11 @@ class Dagger(WidthSearchAlgorithm):
             self.features_ready.fill_(True)
         return list(self.pretrained_features.split([self.summaries.positions(n) for n in self.space.names]))
 
-    def gates(self) -> Dict[str, Gates]:
-        """Every group's gates from the weights alone (the Dagger module's and the network's)."""
+    def gates(self, features: Optional[List[torch.Tensor]] = None) -> Dict[str, Gates]:
+        """Every group's gates from the weights alone (the Dagger module's and the network's); ``features``:
+        the module's inputs when the caller has read them already."""
         tau = self.temperature()
-        logits = self.dagger_module(self.features())
+        logits = self.dagger_module(self.features() if features is None else features)
         return {name: group_gates(a, tau, m, b) for name, a, m, b in
                 zip(self.space.names, logits, self.min_positions, self.blocks)}
 
@@ -188,9 +190,10 @@ class Dagger(WidthSearchAlgorithm):
         if phase == PRETRAIN and int(self.step) >= self.pretrain_iters:
             self.start_gating()
         elif phase == GATING:
+            features = self.features()  # read once for both (with gate_inputs='current': every weight)
             # at the edge, the nearest logit is 2 tau from 0: sigmoid' there is a tenth of its peak
-            self.dagger_module.bound_offsets(self.features(), 2 * self.temperature())
-            log_vars.update(self.check_target())
+            self.dagger_module.bound_offsets(features, 2 * self.temperature())
+            log_vars.update(self.check_target(features))
         log_vars['dagger_phase'] = torch.tensor(float(phase))
         return log_vars
 
@@ -200,9 +203,9 @@ class Dagger(WidthSearchAlgorithm):
         self.gating_start.copy_(self.step)
 
     @torch.no_grad()
-    def check_target(self) -> Dict[str, torch.Tensor]:
+    def check_target(self, features: List[torch.Tensor]) -> Dict[str, torch.Tensor]:
         """After an update: the hard gates' FLOPs; freezes them once within the tolerance long enough."""
-        gates = self.gates()
+        gates = self.gates(features)
         widths = self.hard_widths(gates)
         ratio = self.estimator.flops(widths) / self.target_flops
         within = abs(ratio - 1) <= self.tolerance
