@@ -26,37 +26,38 @@ def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[
     return tensor.index_select(dim, index)
 
 
-class _RowsAndColumns(torch.autograd.Function):
-    """``weight[rows][:, columns]`` in one gather. Its gradient is written into zeros rather than accumulated (the
-    generic backward of advanced indexing), which is valid because index sets hold distinct channels, and is
-    faster on CPUs, where accumulating index_put sorts the indices first."""
+class _WeightBlock(torch.autograd.Function):
+    """``weight[rows][:, columns]`` as one contiguous copy. Autograd's chain of a slice or gather per dimension and
+    a contiguous copy would allocate, zero and copy an intermediate per step in both passes; here the gradient is
+    written into one zero tensor of the weight's size. Writing rather than accumulating is valid because index
+    sets hold distinct channels, and is faster on CPUs, where accumulating index_put sorts the indices first."""
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(rows, columns)
+    def forward(ctx, weight: torch.Tensor, rows: IndexSet, columns: IndexSet) -> torch.Tensor:
+        both = isinstance(rows, torch.Tensor) and isinstance(columns, torch.Tensor)
+        ctx.key = (rows[:, None], columns[None, :]) if both else tuple(
+            slice(None) if index is None else index for index in (rows, columns))
         ctx.shape = weight.shape
-        return weight[rows[:, None], columns[None, :]]
+        if isinstance(rows, torch.Tensor) and not both:  # the columns' view first: the gather is the only copy
+            return take(take(weight, 1, columns), 0, rows).contiguous()
+        return take(take(weight, 0, rows), 1, columns).contiguous()
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        rows, columns = ctx.saved_tensors
         full = grad.new_zeros(ctx.shape)
-        full[rows[:, None], columns[None, :]] = grad
+        full[ctx.key] = grad
         return full, None, None
 
 
 def take_weight(weight: torch.Tensor, out_index: IndexSet, in_index: IndexSet, contiguous: bool) -> torch.Tensor:
-    """The output (dim 0) and input (dim 1) channels of a weight with as few copies as possible: slices first
-    (views), then at most one gather (two index sets become one 2-d gather, not two copies). With ``contiguous``
-    (convs, whose kernels need it), a view that is not contiguous (an input-channel slice) is copied once here,
-    so that the forward pass and again the backward pass do not copy it each."""
-    if isinstance(out_index, torch.Tensor) and isinstance(in_index, torch.Tensor):
-        return _RowsAndColumns.apply(weight, out_index, in_index)
-    if isinstance(out_index, torch.Tensor):
-        weight = take(take(weight, 1, in_index), 0, out_index)
-    else:
-        weight = take(take(weight, 0, out_index), 1, in_index)
-    return weight.contiguous() if contiguous else weight
+    """The output (dim 0) and input (dim 1) channels of a weight with as few copies as possible: a view where
+    slices give one that serves (contiguous, or any for ``contiguous=False``: linear layers), else one block copy
+    (convs' kernels need contiguous weights: copied once here, not by the forward and again the backward pass)."""
+    if not isinstance(out_index, torch.Tensor) and not isinstance(in_index, torch.Tensor):
+        view = take(take(weight, 0, out_index), 1, in_index)
+        if not contiguous or view.is_contiguous():
+            return view
+    return _WeightBlock.apply(weight, out_index, in_index)
 
 
 class DynamicLayerMixin:

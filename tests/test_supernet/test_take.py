@@ -1,4 +1,5 @@
 """How dynamic layers read their weights: views for slices, at most one copy per pass, the same values."""
+import pytest
 import torch
 from torch import nn
 
@@ -41,3 +42,24 @@ def test_batch_norm_with_gathered_channels_in_eval_and_training():
     mean = norm._buffers['running_mean']
     assert torch.allclose(mean[index], 0.9 * torch.tensor([1., 4.]) + 0.1 * inputs.mean((0, 2, 3)))
     assert torch.equal(mean[[0, 2, 3, 5]], torch.tensor([0., 2., 3., 5.]))  # the others untouched
+
+
+def _index(kind: str, channels: int):
+    return dict(slice=slice(1, channels - 1), gather=torch.tensor([0, 2, channels - 1]), all=None)[kind]
+
+
+@pytest.mark.parametrize('rows,columns', [('slice', 'slice'), ('gather', 'slice'), ('slice', 'gather'),
+                                          ('gather', 'gather'), ('gather', 'all'), ('all', 'slice')])
+def test_a_weight_block_and_its_gradient_are_those_of_indexing(rows, columns):
+    weight = torch.randn(6, 8, 3, 3, requires_grad=True)
+    out_index, in_index = _index(rows, 6), _index(columns, 8)
+    block = take_weight(weight, out_index, in_index, contiguous=True)
+    assert block.is_contiguous()
+    upstream = torch.randn_like(block)
+    (block * upstream).sum().backward()
+    reference = weight.detach().clone().requires_grad_()
+    expected = reference[slice(None) if out_index is None else out_index]
+    expected = expected[:, slice(None) if in_index is None else in_index]
+    (expected * upstream).sum().backward()
+    assert torch.equal(block, expected)
+    assert torch.equal(weight.grad, reference.grad)  # the others' gradient is zero, the block's is upstream's
