@@ -28,9 +28,9 @@ def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[
 
 class _WeightBlock(torch.autograd.Function):
     """``weight[rows][:, columns]`` as one contiguous copy. Autograd's chain of a slice or gather per dimension and
-    a contiguous copy would allocate, zero and copy an intermediate per step in both passes; here the gradient is
-    written into one zero tensor of the weight's size. Writing rather than accumulating is valid because index
-    sets hold distinct channels, and is faster on CPUs, where accumulating index_put sorts the indices first."""
+    a contiguous copy would, in the backward pass, zero-fill and copy into one tensor per step of the chain; here
+    the gradient is written into one zero tensor of the weight's size. Writing rather than accumulating is valid
+    because index sets hold distinct channels, and is faster on CPUs, where accumulating index_put sorts first."""
 
     @staticmethod
     def forward(ctx, weight: torch.Tensor, rows: IndexSet, columns: IndexSet) -> torch.Tensor:
