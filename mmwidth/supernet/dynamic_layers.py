@@ -15,6 +15,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
 from ..sharing.index_sets import IndexSet, block_positions, width_of
+from .gradient_buffers import zero_gradient
 
 
 def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[torch.Tensor]:
@@ -29,22 +30,23 @@ def take(tensor: Optional[torch.Tensor], dim: int, index: IndexSet) -> Optional[
 class _WeightBlock(torch.autograd.Function):
     """``weight[rows][:, columns]`` as one contiguous copy. Autograd's chain of a slice or gather per dimension and
     a contiguous copy would, in the backward pass, zero-fill and copy into one tensor per step of the chain; here
-    the gradient is written into one zero tensor of the weight's size. Writing rather than accumulating is valid
-    because index sets hold distinct channels, and is faster on CPUs, where accumulating index_put sorts first."""
+    the gradient is written into one zero tensor of the weight's size, reused across steps (``zero_gradient``).
+    Writing rather than accumulating is valid because index sets hold distinct channels, and is faster on CPUs,
+    where accumulating index_put sorts first."""
 
     @staticmethod
     def forward(ctx, weight: torch.Tensor, rows: IndexSet, columns: IndexSet) -> torch.Tensor:
         both = isinstance(rows, torch.Tensor) and isinstance(columns, torch.Tensor)
         ctx.key = (rows[:, None], columns[None, :]) if both else tuple(
             slice(None) if index is None else index for index in (rows, columns))
-        ctx.shape = weight.shape
+        ctx.weight = weight
         if isinstance(rows, torch.Tensor) and not both:  # the columns' view first: the gather is the only copy
             return take(take(weight, 1, columns), 0, rows).contiguous()
         return take(take(weight, 0, rows), 1, columns).contiguous()
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        full = grad.new_zeros(ctx.shape)
+        full = zero_gradient(ctx.weight)
         full[ctx.key] = grad
         return full, None, None
 
