@@ -42,8 +42,9 @@ _buffers = WeakIdKeyDictionary()  # parameter -> its buffers; the entry goes wit
 
 def zero_gradient(parameter: torch.Tensor) -> torch.Tensor:
     """A zero tensor with ``parameter``'s size and strides, to write a gradient into and return from a backward
-    pass. Autograd makes it the parameter's ``.grad`` without a copy (no other tensor object of that memory is in
-    use). A parameter off the CPU, or a backward pass that builds a graph (``create_graph``), gets a new tensor."""
+    pass. Autograd makes it the parameter's ``.grad`` without a copy (it is a new tensor object over the buffer's
+    memory, referred to nowhere else). A parameter off the CPU, or a backward pass that builds a graph
+    (``create_graph``), gets a new tensor."""
     if parameter.device.type != 'cpu' or torch.is_grad_enabled():
         return torch.zeros_like(parameter)
     buffers = [buffer for buffer in _buffers.get(parameter, ()) if buffer.fits(parameter)]
