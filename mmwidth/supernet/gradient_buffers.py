@@ -28,9 +28,9 @@ class _Buffer:
         self.tensor = torch.zeros_like(parameter)
         self.unshared = _references(self.tensor)
 
-    def fits(self, parameter: torch.Tensor) -> bool:
-        return (self.tensor.shape, self.tensor.stride(), self.tensor.dtype, self.tensor.device) == (
-            parameter.shape, parameter.stride(), parameter.dtype, parameter.device)
+    def fits(self, parameter: torch.Tensor) -> bool:  # only CPU parameters have buffers
+        return (self.tensor.shape, self.tensor.stride(), self.tensor.dtype) == (
+            parameter.shape, parameter.stride(), parameter.dtype)
 
     def free(self) -> bool:
         # Not a gradient, a pending gradient of this backward pass (a layer used twice), nor a tensor a user kept.
