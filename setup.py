@@ -1,4 +1,4 @@
-"""mmwidth: network width search for OpenMMLab (BCNet, BCNetV2, CafeNet, DAIS, AutoSlim)."""
+"""mmwidth: network width search for OpenMMLab (BCNet, BCNetV2, CafeNet, Dagger, AutoSlim)."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
