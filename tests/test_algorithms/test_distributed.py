@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from algorithm_helpers import batch, build_algorithm
+from algorithm_helpers import batch, build_algorithm, sgd
 from mmengine.optim import OptimWrapper
 
+from mmwidth.algorithms.distributed import WidthSearchDDP
 from mmwidth.utils.errors import ConfigError
 
 SCRIPT = Path(__file__).resolve().parents[1] / 'scripts' / 'bcnet_two_ranks.py'
@@ -40,3 +41,20 @@ def test_gradient_accumulation_is_refused_in_one_line():
     optim = OptimWrapper(torch.optim.SGD(algorithm.parameters(), lr=0.1), accumulative_counts=2)
     with pytest.raises(ConfigError, match='accumulative_counts > 1 is not supported'):
         algorithm.train_step(batch(), optim)
+
+
+def test_sync_batch_norms_train_as_batch_norms_on_cpu(tmp_path):
+    """A COCO config's SyncBN backbone in a CPU (gloo) run: DDP refuses SyncBN in CPU modules, so the wrapper makes
+    them BN; a train step runs and updates their statistics."""
+    algorithm = torch.nn.SyncBatchNorm.convert_sync_batchnorm(build_algorithm('BCNet'))
+    assert any(isinstance(layer, torch.nn.SyncBatchNorm) for layer in algorithm.modules())
+    torch.distributed.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0, world_size=1)
+    try:
+        wrapped = WidthSearchDDP(algorithm)
+        norms = [layer for layer in algorithm.modules() if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)]
+        assert norms and not any(isinstance(layer, torch.nn.SyncBatchNorm) for layer in norms)
+        before = [layer.running_mean.clone() for layer in norms]
+        wrapped.train_step(batch(), sgd(algorithm))
+        assert any(not torch.equal(old, layer.running_mean) for old, layer in zip(before, norms))
+    finally:
+        torch.distributed.destroy_process_group()
