@@ -17,7 +17,9 @@ def parse_args():
     which.add_argument('--subnet', help='SUBNET.json to check')
     which.add_argument('--random', type=int, metavar='N', help='check N random subnets')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--atol', type=float, default=1e-4, help='largest output difference accepted')
+    parser.add_argument('--atol', type=float, default=1e-4, help='output difference accepted at any scale')
+    parser.add_argument('--rtol', type=float, default=1e-5,
+                        help='output difference accepted per unit of the largest output (float32 rounding)')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     add_debug_flag(parser)
@@ -28,12 +30,14 @@ def main():
     args = parse_args()
     with tool_session(args.json, args.debug):
         rows = verify_subnets(args.config, [args.subnet] if args.subnet else None, num_random=args.random or 0,
-                              seed=args.seed, atol=args.atol, input_shape=parse_input_shape(args.input_shape))
+                              seed=args.seed, atol=args.atol, rtol=args.rtol,
+                              input_shape=parse_input_shape(args.input_shape))
     if args.json:
         print_json(rows)
     else:
         for row in rows:
-            print(f'subnet {row["subnet"]} {row["pattern"]:<6} max|diff| {row["max_abs_diff"]:.2e}  '
+            print(f'subnet {row["subnet"]} {row["pattern"]:<6} max|diff| {row["max_abs_diff"]:.2e} '
+                  f'(largest output {row["output_scale"]:.2e})  '
                   f'FLOPs {row["flops"]:,} (counted {row["flops_counted"]:,})  '
                   f'params {row["params"]:,} (counted {row["params_counted"]:,})  '
                   f'{"ok" if row["ok"] else "MISMATCH"}')
