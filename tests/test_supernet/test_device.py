@@ -54,7 +54,8 @@ def test_verify_subnets_on_cuda(config, monkeypatch):
 
 
 @pytest.mark.parametrize('kind,options', [('AutoSlim', {}), ('BCNet', {}), ('BCNetV2', dict(min_bins=1)),
-                                          ('CafeNet', dict(zone_offset=1, num_placements=2))])
+                                          ('CafeNet', dict(zone_offset=1, num_placements=2)),
+                                          ('Dagger', dict(flops_target=0.5))])
 @pytest.mark.gpu
 @needs_cuda
 def test_train_step_on_cuda(kind, options):
