@@ -108,11 +108,15 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
             with torch.no_grad():
                 exported = flatten_tensors(forward_tensor(static, inputs, space.graph.entry))
             flops_counted, params_counted = count_flops_params(static, shape, space.graph.entry)
-            row = dict(subnet=number, pattern=pattern, max_abs_diff=_max_abs_diff(dynamic, exported),
-                       output_scale=_output_scale(exported), flops=space.flops(subnet), flops_counted=flops_counted,
-                       params=space.params(subnet), params_counted=params_counted)
-            row['ok'] = _outputs_match(dynamic, exported, atol, rtol) and \
-                row['flops'] == flops_counted and row['params'] == params_counted
+            compared = _compare_outputs(dynamic, exported)  # None: the outputs' shapes differ
+            differences = [float('inf')] if compared is None else [diff for diff, _ in compared]
+            row = dict(subnet=number, pattern=pattern, max_abs_diff=max(differences, default=0.0),
+                       output_scale=max((float(t.abs().max()) for t in exported if t.numel()), default=0.0),
+                       flops=space.flops(subnet), flops_counted=flops_counted, params=space.params(subnet),
+                       params_counted=params_counted)
+            # each output tensor at its own scale: a detector's small box deltas are not judged by its large scores
+            outputs_match = compared is not None and all(diff <= atol + rtol * scale for diff, scale in compared)
+            row['ok'] = outputs_match and row['flops'] == flops_counted and row['params'] == params_counted
             rows.append(row)
     return rows
 
@@ -125,22 +129,12 @@ def _source(subnet: SubnetLike) -> str:
     return f'subnet file {subnet}' if isinstance(subnet, str) else 'subnet'
 
 
-def _max_abs_diff(first: List[torch.Tensor], second: List[torch.Tensor]) -> float:
+def _compare_outputs(first: List[torch.Tensor], second: List[torch.Tensor]) -> Optional[List[Tuple[float, float]]]:
+    """(largest difference, largest value of ``second``) of each pair of non-empty output tensors; None when the
+    outputs' shapes differ."""
     if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
-        return float('inf')
-    return max((float((a - b).abs().max()) for a, b in zip(first, second) if a.numel()), default=0.0)
-
-
-def _output_scale(outputs: List[torch.Tensor]) -> float:
-    return max((float(tensor.abs().max()) for tensor in outputs if tensor.numel()), default=0.0)
-
-
-def _outputs_match(first: List[torch.Tensor], second: List[torch.Tensor], atol: float, rtol: float) -> bool:
-    """Each output tensor within ``atol + rtol`` x its own largest value (a detector's small box deltas are not
-    judged at the scale of its large scores)."""
-    if _max_abs_diff(first, second) == float('inf'):
-        return False
-    return all(_max_abs_diff([a], [b]) <= atol + rtol * _output_scale([b]) for a, b in zip(first, second))
+        return None
+    return [(float((a - b).abs().max()), float(b.abs().max())) for a, b in zip(first, second) if a.numel()]
 
 
 def _randomise_norms(model: nn.Module, generator: torch.Generator) -> None:

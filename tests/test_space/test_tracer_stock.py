@@ -58,7 +58,6 @@ def test_convnext_channels_last_mlp_is_searched():
     assert_verifies(config, (3, 32, 32))
 
 
-
 def test_mobileone_verifies_at_its_output_scale():
     """MobileOne's randomised norms give outputs of ~1e5, where float32 rounding alone differs by ~1e-2 between the
     dynamic and the exported model: outputs match relative to their scale (an absolute 1e-4 refused the left
