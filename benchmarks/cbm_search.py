@@ -16,7 +16,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmwidth.apis.search import run_search  # noqa: E402
-from mmwidth.benchmarks.cbm_table import load_cbm_table  # noqa: E402
+from mmwidth.ground_truth.cbm_table import load_cbm_table  # noqa: E402
 from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import DictAction  # noqa: E402
 

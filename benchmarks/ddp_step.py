@@ -28,7 +28,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmwidth.algorithms import WidthSearchDDP  # noqa: E402
-from mmwidth.benchmarks.cbm_table import cbm_model_cfg  # noqa: E402
+from mmwidth.ground_truth.cbm_table import cbm_model_cfg  # noqa: E402
 from mmwidth.registry import MODELS  # noqa: E402
 from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Make a Channel-Bench-Macro-style ground-truth table on the embedded digits.
 
 Trains ``--num-archs`` archs of the CBM ResNet space (the two extremes and one seeded choice per FLOPs stratum)
-stand-alone from scratch, ``--seeds`` runs each, with one fixed recipe (mmwidth.benchmarks.digits_bench.Recipe),
+stand-alone from scratch, ``--seeds`` runs each, with one fixed recipe (mmwidth.ground_truth.digits_bench.Recipe),
 and writes ``{arch: {"acc", "mean", "std", "flops", "params"}}`` with test-split top-1 accuracies (%). The
 table is written after every run and runs already in it are skipped, so an interrupted run resumes; the
 recipe, the seed-to-seed Kendall tau and the timings go to the sidecar ``<table>.meta.json``. Several processes
@@ -26,8 +26,8 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import mmwidth.benchmarks  # noqa: E402,F401  (registers the CBM backbones)
-from mmwidth.benchmarks.digits_bench import (Recipe, arch_costs, choose_archs, digits_data_options,  # noqa: E402
+import mmwidth.models  # noqa: E402,F401  (registers the CBM backbones)
+from mmwidth.ground_truth.digits_bench import (Recipe, arch_costs, choose_archs, digits_data_options,  # noqa: E402
                                              seed_to_seed_tau, table_record, train_arch)
 from mmwidth.utils.errors import WidthSearchError  # noqa: E402
 

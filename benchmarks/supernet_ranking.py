@@ -27,8 +27,8 @@ import torch  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
 from mmwidth.algorithms.base import algorithm_of  # noqa: E402
-from mmwidth.benchmarks.cbm_table import arch_to_subnet, load_cbm_table  # noqa: E402
-from mmwidth.benchmarks.digits_bench import digits_data_options, ranking_metrics, seed_to_seed_tau  # noqa: E402
+from mmwidth.ground_truth.cbm_table import arch_to_subnet, load_cbm_table  # noqa: E402
+from mmwidth.ground_truth.digits_bench import digits_data_options, ranking_metrics, seed_to_seed_tau  # noqa: E402
 from mmwidth.search.scorers import SupernetScorer  # noqa: E402
 from mmwidth.search.subject import SearchSubject  # noqa: E402
 from mmwidth.utils.cli import run_and_report  # noqa: E402

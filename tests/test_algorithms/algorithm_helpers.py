@@ -4,7 +4,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope, init_default_scope
 from mmpretrain.structures import DataSample
 
-from mmwidth.benchmarks.cbm_table import cbm_model_cfg
+from mmwidth.ground_truth.cbm_table import cbm_model_cfg
 from mmwidth.registry import MODELS
 
 INPUT_SHAPE = (3, 8, 8)

@@ -7,7 +7,7 @@ from algorithm_helpers import INPUT_SHAPE, sgd
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
 
-from mmwidth.benchmarks.cbm_table import cbm_model_cfg
+from mmwidth.ground_truth.cbm_table import cbm_model_cfg
 from mmwidth.registry import MODELS
 
 NUM_ATTRIBUTES = 6

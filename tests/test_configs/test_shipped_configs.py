@@ -25,7 +25,7 @@ from mmengine.runner import Runner
 from mmpretrain.datasets import CIFAR10, cifar
 from PIL import Image
 
-from mmwidth.benchmarks.cbm_table import arch_to_subnet
+from mmwidth.ground_truth.cbm_table import arch_to_subnet
 from mmwidth.space.width_space import WidthSpace
 from mmwidth.apis.search import resolve_scorer_references
 from mmwidth.registry import LOOPS

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from conftest import build_package_model
 
-from mmwidth.benchmarks.cbm_table import arch_to_subnet, cbm_width_space, check_cbm_table, closed_form
+from mmwidth.ground_truth.cbm_table import arch_to_subnet, cbm_width_space, check_cbm_table, closed_form
 from mmwidth.estimators.counter import count_flops_params
 from mmwidth.sharing.index_sets import subnet_index_sets
 from mmwidth.space.width_space import WidthSpace

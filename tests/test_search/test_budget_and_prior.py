@@ -5,7 +5,7 @@ import torch
 from conftest import build_package_model
 from torch import nn
 
-from mmwidth.benchmarks.cbm_table import cbm_width_space
+from mmwidth.ground_truth.cbm_table import cbm_width_space
 from mmwidth.search.budget import Budget, BudgetError
 from mmwidth.search.prior import fit_width_prior
 from mmwidth.space.width_space import WidthSpace

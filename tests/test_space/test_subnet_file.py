@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmwidth.apis import get_flops, verify_subnets
-from mmwidth.benchmarks.cbm_table import cbm_width_space
+from mmwidth.ground_truth.cbm_table import cbm_width_space
 from mmwidth.space.subnet_file import kept_entries, kept_index_sets, load_subnet
 from mmwidth.space.width_space import SubnetError
 

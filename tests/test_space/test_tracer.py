@@ -139,7 +139,7 @@ def test_unknown_operation_in_excluded_module_keeps_channels():
 
 
 def test_channel_bench_macro_spaces_have_seven_groups():
-    from mmwidth.benchmarks.cbm_table import DIGIT_GROUPS, cbm_width_space
+    from mmwidth.ground_truth.cbm_table import DIGIT_GROUPS, cbm_width_space
     for space in ('resnet', 'mobilenet'):
         assert tuple(cbm_width_space(space).names) == DIGIT_GROUPS[space]
 

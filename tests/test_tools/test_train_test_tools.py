@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmwidth.benchmarks.cbm_table import cbm_model_cfg
+from mmwidth.ground_truth.cbm_table import cbm_model_cfg
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES = [str(ROOT / 'configs' / '_base_' / 'datasets' / 'digits_bs64.py'),

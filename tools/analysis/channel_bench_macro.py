@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from mmwidth.benchmarks.cbm_table import check_cbm_table
+from mmwidth.ground_truth.cbm_table import check_cbm_table
 from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
 
 

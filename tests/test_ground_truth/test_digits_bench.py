@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmwidth.benchmarks.cbm_table import load_cbm_table
-from mmwidth.benchmarks.digits_bench import (arch_costs, choose_archs, ranking_metrics, seed_to_seed_tau,
+from mmwidth.ground_truth.cbm_table import load_cbm_table
+from mmwidth.ground_truth.digits_bench import (arch_costs, choose_archs, ranking_metrics, seed_to_seed_tau,
                                              table_record, top1_regret)
 from mmwidth.utils.errors import WidthSearchError
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..registry import MODELS
 from ..space.width_space import WidthSpace
 from ..utils.errors import WidthSearchError
-from .cbm_backbones import CBMMobileNet, CBMResNet, arch_channels
+from ..models.cbm_backbones import CBMMobileNet, CBMResNet, arch_channels
 
 INPUT_SHAPE = (3, 32, 32)
 BACKBONES = dict(resnet=CBMResNet, mobilenet=CBMMobileNet)

@@ -19,7 +19,7 @@ from ..datasets.digits import DigitsDataset
 from ..registry import MODELS
 from ..space.width_space import WidthSpace
 from ..utils.errors import WidthSearchError
-from .cbm_backbones import CBMResNet, arch_channels
+from ..models.cbm_backbones import CBMResNet, arch_channels
 from .cbm_table import DIGIT_GROUPS, all_archs, arch_to_subnet, cbm_model_cfg, closed_form
 
 

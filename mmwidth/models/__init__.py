@@ -1,0 +1,3 @@
+from .cbm_backbones import CBMMobileNet, CBMResNet
+
+__all__ = ['CBMResNet', 'CBMMobileNet']
