@@ -28,8 +28,8 @@ sys.path.insert(0, ROOT)
 
 from mmwidth.apis.export import export_subnet  # noqa: E402
 from mmwidth.apis.search import run_search  # noqa: E402
+from mmwidth.search.uniform import uniform_subnet  # noqa: E402
 from mmwidth.space.subnet_file import save_subnet  # noqa: E402
-from mmwidth.space.width_space import WidthSpace  # noqa: E402
 from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import build_model, load_config  # noqa: E402
 from mmwidth.utils.entry_points import build_runner  # noqa: E402
@@ -75,16 +75,6 @@ def supernet_checkpoint(args) -> str:
     return done
 
 
-def uniform_widths(space: WidthSpace, limit: float) -> dict:
-    """The largest common fraction of every group's channels whose FLOPs stay within ``limit``."""
-    low, high = 0.0, 1.0
-    for _ in range(40):
-        middle = (low + high) / 2
-        widths = {name: max(1, round(middle * space.channels(name))) for name in space.names}
-        low, high = (middle, high) if space.flops(widths) <= limit else (low, middle)
-    return {name: max(1, round(low * space.channels(name))) for name in space.names}
-
-
 def subnet_files(args, checkpoint: str, budget: float) -> dict:
     """The exported model directory of each method at ``budget`` (computed once, then reused)."""
     root = osp.join(args.work_dir, f'budget{budget * 100:g}')
@@ -103,7 +93,7 @@ def subnet_files(args, checkpoint: str, budget: float) -> dict:
         space = build_model(load_config(SUPERNET)).space
         path = osp.join(root, 'uniform', 'subnet.json')
         os.makedirs(osp.dirname(path), exist_ok=True)
-        save_subnet(path, uniform_widths(space, budget * space.flops(space.full())))
+        save_subnet(path, uniform_subnet(space, budget * space.flops(space.full())))
         export_subnet(load_config(SUPERNET), path, checkpoint, exports['uniform'], side='left')
     if not osp.isfile(osp.join(exports['bcnet'], 'config.py')):
         work = osp.join(root, 'bcnet')

@@ -6,14 +6,14 @@ every trainable parameter, at a 3x32x32 input.
 """
 import json
 import os.path as osp
-from typing import Dict, Iterator, Mapping, Optional, Tuple
+from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..registry import MODELS
 from ..space.width_space import WidthSpace
 from ..utils.errors import WidthSearchError
-from ..models.cbm_backbones import CBMMobileNet, CBMResNet, arch_channels
+from ..models.cbm_backbones import CBMMobileNet, CBMResNet, arch_channels, check_max_channels
 
 INPUT_SHAPE = (3, 32, 32)
 BACKBONES = dict(resnet=CBMResNet, mobilenet=CBMMobileNet)
@@ -33,17 +33,27 @@ def _check_space(space: str) -> None:
         raise WidthSearchError(f'unknown Channel-Bench-Macro space "{space}"; choose one of {sorted(BACKBONES)}')
 
 
-def cbm_model_cfg(space: str, arch: str = '4444444', num_classes: int = 10) -> dict:
-    """An mmpretrain classifier config for one arch of a space (the all-4 arch is the supernet)."""
+def space_maxima(space: str, max_channels: Optional[Sequence[int]] = None) -> Tuple[int, ...]:
+    """The 7 maximum widths of a space: the benchmark's, or those of a scaled-down copy."""
     _check_space(space)
-    backbone = BACKBONES[space]
-    feature_channels = arch_channels(arch, backbone.MAX_CHANNELS)[4 if space == 'resnet' else 6]
+    return check_max_channels(max_channels or BACKBONES[space].MAX_CHANNELS, BACKBONES[space].MAX_CHANNELS)
+
+
+def cbm_model_cfg(space: str, arch: str = '4444444', num_classes: int = 10,
+                  max_channels: Optional[Sequence[int]] = None) -> dict:
+    """An mmpretrain classifier config for one arch of a space (the all-4 arch is the supernet), at the
+    benchmark's widths or at ``max_channels``."""
+    maxima = space_maxima(space, max_channels)
+    backbone = dict(type=f'mmwidth.{BACKBONES[space].__name__}', arch=arch)
+    if max_channels is not None:
+        backbone.update(max_channels=list(maxima))
     return dict(
         type='mmpretrain.ImageClassifier',
         _scope_='mmpretrain',  # its data preprocessor and loss are built in mmpretrain whatever the caller's scope
-        backbone=dict(type=f'mmwidth.{backbone.__name__}', arch=arch),
+        backbone=backbone,
         neck=dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(type='mmpretrain.LinearClsHead', num_classes=num_classes, in_channels=feature_channels,
+        head=dict(type='mmpretrain.LinearClsHead', num_classes=num_classes,
+                  in_channels=arch_channels(arch, maxima)[4 if space == 'resnet' else 6],
                   loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0)))
 
 
@@ -57,16 +67,14 @@ def cbm_width_space(space: str) -> WidthSpace:
     return width_space
 
 
-def arch_to_subnet(space: str, arch: str) -> Dict[str, int]:
-    _check_space(space)
-    return dict(zip(DIGIT_GROUPS[space], arch_channels(arch, BACKBONES[space].MAX_CHANNELS)))
+def arch_to_subnet(space: str, arch: str, max_channels: Optional[Sequence[int]] = None) -> Dict[str, int]:
+    return dict(zip(DIGIT_GROUPS[space], arch_channels(arch, space_maxima(space, max_channels))))
 
 
-def subnet_to_arch(space: str, subnet: Mapping[str, int]) -> str:
+def subnet_to_arch(space: str, subnet: Mapping[str, int], max_channels: Optional[Sequence[int]] = None) -> str:
     """The arch string of a subnet whose every width is a quarter step of its group."""
-    _check_space(space)
     digits = []
-    for name, full in zip(DIGIT_GROUPS[space], BACKBONES[space].MAX_CHANNELS):
+    for name, full in zip(DIGIT_GROUPS[space], space_maxima(space, max_channels)):
         digit, rest = divmod(subnet[name] * 4, full)
         if rest or not 1 <= digit <= 4:
             raise WidthSearchError(f'{name}={subnet[name]} is not a Channel-Bench-Macro width of {full} channels')

@@ -2,10 +2,12 @@
 
 Each space has 7 searchable widths with 4 choices each (digit d keeps d/4 of the layer's maximum), so an
 architecture is a 7-digit string such as ``'4432214'``. The supernet of a width search is the all-4 network.
+``max_channels`` scales a space down (the embedded ground truths use the same macro structure with a fraction of
+the benchmark's channels, narrow enough for width to limit accuracy on small tasks).
 Both backbones return a one-element tuple with the final feature map, like mmpretrain backbones, and are meant
 to be followed by ``GlobalAveragePooling`` and a 10-class ``LinearClsHead``.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -61,13 +63,25 @@ class InvertedResidual(nn.Module):
         return out + x if self.shortcut else out
 
 
+def check_max_channels(max_channels: Sequence[int], default: Sequence[int]) -> Tuple[int, ...]:
+    """The 7 maxima of a (scaled) space: positive multiples of 4, so that every digit keeps a whole number of
+    channels."""
+    values = tuple(max_channels)
+    if len(values) != len(default) or any(isinstance(v, bool) or not isinstance(v, int) or v < 4 or v % 4
+                                          for v in values):
+        raise ConfigError(f'max_channels must be {len(default)} positive multiples of 4 (the benchmark\'s are '
+                          f'{tuple(default)}), got {max_channels!r}')
+    return values
+
+
 class _CBMBackbone(BaseModule):
     MAX_CHANNELS: Tuple[int, ...] = ()
 
-    def __init__(self, arch: str = '4444444', init_cfg=None):
+    def __init__(self, arch: str = '4444444', max_channels: Optional[Sequence[int]] = None, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.arch = arch
-        self.channels = arch_channels(arch, self.MAX_CHANNELS)
+        self.max_channels = check_max_channels(max_channels or self.MAX_CHANNELS, self.MAX_CHANNELS)
+        self.channels = arch_channels(arch, self.max_channels)
         self.stem_conv, self.stem_bn = _conv_bn(3, self.channels[0], 3, stride=2)
         self.relu = nn.ReLU(inplace=True)
 
@@ -81,8 +95,8 @@ class CBMResNet(_CBMBackbone):
     without shortcut (c3 -> c4) -> 2 residual blocks (c5, c6) at 8x8. Output: c4 channels."""
     MAX_CHANNELS = (256, 256, 256, 512, 512, 512, 512)
 
-    def __init__(self, arch: str = '4444444', init_cfg=None):
-        super().__init__(arch, init_cfg)
+    def __init__(self, arch: str = '4444444', max_channels: Optional[Sequence[int]] = None, init_cfg=None):
+        super().__init__(arch, max_channels, init_cfg)
         c0, c1, c2, c3, c4, c5, c6 = self.channels
         self.layer1 = nn.Sequential(ResidualBlock(c0, c1, c0), ResidualBlock(c0, c2, c0))
         self.layer2 = nn.Sequential(ResidualBlock(c0, c3, c4, stride=2), ResidualBlock(c4, c5, c4),
@@ -100,8 +114,8 @@ class CBMMobileNet(_CBMBackbone):
     Output: c6 channels."""
     MAX_CHANNELS = (128, 768, 768, 768, 256, 1536, 1024)
 
-    def __init__(self, arch: str = '4444444', init_cfg=None):
-        super().__init__(arch, init_cfg)
+    def __init__(self, arch: str = '4444444', max_channels: Optional[Sequence[int]] = None, init_cfg=None):
+        super().__init__(arch, max_channels, init_cfg)
         c0, c1, c2, c3, c4, c5, c6 = self.channels
         self.layer1 = nn.Sequential(InvertedResidual(c0, c1, c0), InvertedResidual(c0, c2, c0))
         self.layer2 = nn.Sequential(InvertedResidual(c0, c3, c4, stride=2), InvertedResidual(c4, c5, c4))

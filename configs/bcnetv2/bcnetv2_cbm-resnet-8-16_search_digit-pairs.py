@@ -1,0 +1,4 @@
+# Evolutionary search of the bcnetv2 digit-pairs supernet (bcnetv2_cbm-resnet-8-16_digit-pairs.py) at 50% of its largest
+# subnet's FLOPs, scored on the held-out `val` pairs (5 generations of 16 candidates, at most 80):
+#   python tools/search.py configs/bcnetv2/bcnetv2_cbm-resnet-8-16_search_digit-pairs.py --checkpoint SUPERNET.pth
+_base_ = ['./bcnetv2_cbm-resnet-8-16_digit-pairs.py', '../_base_/searches/evolution_digits.py']

@@ -1,0 +1,56 @@
+"""The shipped capacity-sensitive ground truth (benchmarks/data/digit-pairs_cbm-resnet-8-16.json): its archs, costs
+and statistics recomputed from its rows, and the recipe that made it."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmwidth.datasets.digit_pairs import DISTORTION
+from mmwidth.ground_truth.cbm_table import load_cbm_table
+from mmwidth.ground_truth.ranking import table_statistics
+from mmwidth.ground_truth.standalone import PairTensors, Recipe, train_subnet
+from mmwidth.ground_truth.table_archs import arch_costs, choose_archs
+
+TABLE = Path(__file__).resolve().parents[2] / 'benchmarks' / 'data' / 'digit-pairs_cbm-resnet-8-16.json'
+
+
+@pytest.fixture(scope='module')
+def shipped():
+    meta = json.loads(TABLE.with_suffix('').with_suffix('.meta.json').read_text())
+    return load_cbm_table(str(TABLE)), meta, Recipe.from_dict(meta['recipe'])
+
+
+def test_choose_archs_spans_the_flops_range():
+    recipe = Recipe()
+    archs = choose_archs(recipe, 10, seed=0)
+    assert len(set(archs)) == 10 and {'1111111', '4444444'} <= set(archs)
+    flops = sorted(cost['flops'] for cost in arch_costs(recipe, archs).values())
+    steps = np.diff(flops) / (flops[-1] - flops[0])
+    assert steps.max() < 0.2  # evenly spaced: 9 steps of about 1/9 each, none a gap
+    assert choose_archs(recipe, 10, seed=0) == archs
+
+
+def test_shipped_table_rows_costs_and_statistics(shipped):
+    table, meta, recipe = shipped
+    assert recipe == Recipe() and meta['distortion'] == DISTORTION  # made with the defaults the code ships
+    assert set(table) <= set(choose_archs(recipe, 256))  # the script's even spread over FLOPs
+    for arch, record in table.items():
+        assert record['mean'] == pytest.approx(np.mean(record['acc']))
+        runs = [meta['runs'][f'{arch}/{seed}']['accuracy'] for seed in range(len(record['acc']))]
+        assert record['acc'] == runs
+    costs = arch_costs(recipe, list(table))
+    assert all(table[arch]['flops'] == cost['flops'] and table[arch]['params'] == cost['params']
+               for arch, cost in costs.items())
+    recomputed = table_statistics({a: r for a, r in table.items() if len(r['acc']) >= 2})
+    assert recomputed == pytest.approx(meta['statistics'])
+
+
+def test_recipe_schedule_and_learning():
+    recipe = Recipe(iterations=120, warmup=20)
+    assert recipe.lr_factor(0) == pytest.approx(1 / 20) and recipe.lr_factor(19) == pytest.approx(1.0)
+    assert recipe.lr_factor(70) == pytest.approx(0.5) and recipe.lr_factor(119) < 0.01
+    data = PairTensors(recipe.image_size)
+    result = train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)
+    assert result['accuracy'] > 10  # chance is 1% on 100 classes
+    assert train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)['accuracy'] == result['accuracy']
