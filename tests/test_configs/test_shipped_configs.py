@@ -186,10 +186,12 @@ def check_space(cfg: Config, model) -> None:
 
     if key in CBM_SPACES:
         # the benchmark's architectures are subnets: width d of the 4 (every 4th of CafeNet's 16) is arch digit d
+        # (of the benchmark's channels, or of the scaled-down maxima the backbone is given)
+        max_channels = architecture['backbone'].get('max_channels')
         for digit in '1234':
-            subnet = arch_to_subnet(CBM_SPACES[key], digit * 7)
-            step = {len(choices) for choices in space.choices.values()}.pop() // 4
-            assert {name: space.choices[name][step * int(digit) - 1] for name in space.names} == subnet
+            subnet = arch_to_subnet(CBM_SPACES[key], digit * 7, max_channels)
+            assert {name: choices[len(choices) // 4 * int(digit) - 1]
+                    for name, choices in space.choices.items()} == subnet
 
 
 def check_training_parts(cfg: Config, model) -> None:

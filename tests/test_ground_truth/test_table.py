@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from mmwidth.datasets.digit_pairs import DISTORTION
-from mmwidth.ground_truth.cbm_table import load_cbm_table
+from mmwidth.ground_truth.cbm_table import cbm_model_cfg, load_cbm_table
 from mmwidth.ground_truth.ranking import table_statistics
 from mmwidth.ground_truth.standalone import PairTensors, Recipe, train_subnet
-from mmwidth.ground_truth.table_archs import arch_costs, choose_archs
+from mmwidth.ground_truth.table_archs import arch_costs, choose_archs, recipe_space
+from mmwidth.utils.errors import ConfigError
 
 TABLE = Path(__file__).resolve().parents[2] / 'benchmarks' / 'data' / 'digit-pairs_cbm-resnet-8-16.json'
 
@@ -54,3 +55,13 @@ def test_recipe_schedule_and_learning():
     result = train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)
     assert result['accuracy'] > 10  # chance is 1% on 100 classes
     assert train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)['accuracy'] == result['accuracy']
+
+
+def test_scaled_space_has_the_given_maxima_and_refuses_others():
+    recipe = Recipe()
+    space = recipe_space(recipe)
+    assert tuple(space.channels(name) for name in space.names) == recipe.max_channels
+    assert recipe.arch_subnet('1234123') == dict(zip(space.names, (2, 4, 6, 16, 4, 8, 12)))
+    for bad in ([8] * 6, [8, 8, 8, 16, 16, 16, 18], [0, 8, 8, 16, 16, 16, 16]):
+        with pytest.raises(ConfigError, match='max_channels must be 7 positive multiples of 4'):
+            cbm_model_cfg('resnet', max_channels=bad)

@@ -1,5 +1,5 @@
 # Supernet training on the digit pairs with the ground truth's optimizer (SGD, Nesterov, lr 0.1, weight decay
-# 5e-4, 20 warm-up iterations, cosine): 12800 forward-backward passes, 4x the 3200 steps that train one arch of
+# 5e-4, 20 warm-up iterations, cosine): 12800 forward-backward passes, 8x the 1600 steps that train one arch of
 # the table. A method's config sets `max_iters` to 12800 / (its passes per step) and the cosine's `end` with it.
 _base_ = ['../datasets/digit_pairs_bs64.py', '../default_runtime.py']
 
