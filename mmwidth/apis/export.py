@@ -12,9 +12,10 @@ from ..export.static_model import export_static_model
 from ..search.scorers import draw_calibration_batches, recalibrate
 from ..search.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet, save_subnet
-from ..utils.checkpoint import load_weights_strictly
+from ..utils.checkpoint import load_weights_strictly, model_record, save_checkpoint_atomically
 from ..utils.config import build_model, load_config
 from ..utils.errors import ConfigError
+from ..utils.files import atomic_write
 from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
@@ -49,6 +50,8 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
     kept channels (``{"channels": k, "indices": [...]}``, e.g. Dagger's) exports exactly those (side ``kept``).
     """
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise ConfigError(f'--out {out_dir} is a file; export writes a directory')
     cfg = config if isinstance(config, Config) else load_config(config)
     resolve_scorer_references(cfg)
     model = build_model(cfg)
@@ -71,10 +74,13 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
         _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entry)
     os.makedirs(out_dir, exist_ok=True)
     weights = osp.join(out_dir, 'model.pth')
-    torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
-                weights)
+    # what CheckpointFitHook checks when the exported config loads it: an export of exactly this subnet
+    record = dict(model='SlimmedModel', subnet=widths, space=subject.space.fingerprint(),
+                  supernet=dict(model_record(model), checkpoint=checkpoint, side=side))
+    save_checkpoint_atomically(dict(meta=dict(mmwidth=record), state_dict=static.state_dict()), weights)
     save_subnet(osp.join(out_dir, 'subnet.json'), {name: entries[name] for name in widths})
-    _exported_config(cfg, subject, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
+    with atomic_write(osp.join(out_dir, 'config.py')) as f:
+        f.write(_exported_config(cfg, subject, widths, osp.abspath(weights)).pretty_text)
     return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
                 side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
 

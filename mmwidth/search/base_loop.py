@@ -12,8 +12,9 @@ from mmengine.runner.base_loop import BaseLoop
 from ..registry import TASK_UTILS
 from ..space.subnet_file import save_subnet
 from ..space.width_space import Subnet
-from ..utils.checkpoint import load_checkpoint_file
+from ..utils.checkpoint import load_checkpoint_file, save_checkpoint_atomically
 from ..utils.errors import ConfigError
+from ..utils.files import atomic_write
 from .budget import Budget
 from .plots import plot_search
 from .subject import SearchSubject
@@ -130,8 +131,9 @@ class WidthSearchLoop(BaseLoop):
         self._log_progress()
         if not is_main_process():
             return
-        torch.save(dict(loop=type(self).__name__, stage=self.stage, generator=self.generator.get_state(),
-                        history=self.history, **state), self.state_path)
+        save_checkpoint_atomically(dict(loop=type(self).__name__, stage=self.stage,
+                                        generator=self.generator.get_state(), history=self.history, **state),
+                                   self.state_path)
 
     def _load_state(self) -> Optional[dict]:
         if not osp.isfile(self.state_path):
@@ -177,7 +179,7 @@ class WidthSearchLoop(BaseLoop):
         if not is_main_process():
             return
         work_dir = self.runner.work_dir
-        with open(osp.join(work_dir, 'search_result.json'), 'w') as f:
+        with atomic_write(osp.join(work_dir, 'search_result.json')) as f:
             json.dump(result, f, indent=1)
         save_subnet(osp.join(work_dir, 'subnet.json'), widths)
         message = f'search done: {len(self.scores)} evaluations; chosen subnet {result["flops"] / 1e6:.2f}M FLOPs, ' \

@@ -61,6 +61,7 @@ class SupernetScorer:
         metric: the evaluator's metric to maximise.
         calibration_dataloader: where calibration batches come from (usually the training loader).
     """
+    needs_trained_weights = True  # tools/search.py refuses to run it without a supernet checkpoint
 
     def __init__(self, runner, subject: SearchSubject, dataloader: dict, evaluator: dict,
                  metric: str = 'accuracy/top1', calibration_batches: int = 20,

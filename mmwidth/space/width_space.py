@@ -1,5 +1,7 @@
 """The width space: the searchable channel groups of a model and the widths each of them may take."""
 import difflib
+import hashlib
+import json
 import math
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
@@ -248,6 +250,12 @@ class WidthSpace:
                 hint = difflib.get_close_matches(str(name), known, n=1)
                 hint = f' (did you mean "{hint[0]}"?)' if hint else ''
                 raise ConfigError(f'{option}: unknown group "{name}"{hint}')
+
+    def fingerprint(self) -> str:
+        """A short hash of what decides the weights' shapes and the subnets: the searchable groups, their channels,
+        blocks and width choices (not the input size, which changes FLOPs only). Checkpoints record it."""
+        groups = [[g.name, g.channels, g.blocks, self.choices[g.name]] for g in self.groups]
+        return hashlib.sha1(json.dumps(groups).encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict:
         """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""
