@@ -1,4 +1,5 @@
 """What every width-search loop shares: budget, scoring with a cache, resumable state, progress and results."""
+import difflib
 import json
 import os.path as osp
 import time
@@ -47,6 +48,11 @@ class WidthSearchLoop(BaseLoop):
         if scorer is None or budget is None:
             raise ConfigError(f'{type(self).__name__} needs a scorer and a budget, e.g. '
                               'budget=dict(flops="50%") and scorer=dict(type="mmwidth.SupernetScorer", ...)')
+        unknown = sorted(set(budget) - set(Budget.OPTIONS))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], Budget.OPTIONS, n=1)
+            raise ConfigError(f'search_cfg.budget: unknown option {unknown[0]!r}'
+                              + (f' (did you mean {hint[0]!r}?)' if hint else '') + f'; known: {list(Budget.OPTIONS)}')
         self.scorer_cfg = scorer
         self.budget_cfg = budget
         self.max_evaluations = max_evaluations

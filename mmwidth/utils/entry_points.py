@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .config import BUILD_MISTAKES, DictAction, is_build_mistake, load_config
+from .config import BUILD_MISTAKES, DictAction, describe_build_mistake, is_build_mistake, load_config
 from .distributed import init_cpu_distributed
 from .checkpoint import check_checkpoint_file
 from .cli import add_debug_flag
@@ -74,4 +74,4 @@ def build_runner(cfg: Config) -> Runner:
     except BUILD_MISTAKES as err:
         if not is_build_mistake(err):
             raise
-        raise ConfigError(f'cannot build the runner of this config: {type(err).__name__}: {err}') from err
+        raise ConfigError(f'cannot build the runner of this config: {describe_build_mistake(err)}') from err
