@@ -6,9 +6,10 @@ DIR/config.py (for tools/test.py and tools/train.py) and DIR/subnet.json.
 import argparse
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
-from mmwidth.apis.export import export_subnet
+from mmwidth.apis.export import CALIBRATIONS, export_subnet, recorded_calibration
 from mmwidth.utils.cli import add_debug_flag, tool_session
 from mmwidth.utils.config import DictAction, load_config
+from mmwidth.utils.errors import ConfigError
 
 
 def parse_args():
@@ -19,8 +20,12 @@ def parse_args():
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--side', help='left or right (BCNet), placement<k> (CafeNet); default: the best '
                         'of a search result, else the first')
+    parser.add_argument('--calibration', choices=CALIBRATIONS, default='search',
+                        help='recalibrate batch norms as the search result records it (default; what makes the '
+                        'export score what the search scored), or as the config\'s search_cfg.scorer says')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings (e.g. the search\'s calibration), key=value pairs')
+                        help='override config settings, key=value pairs (search_cfg.scorer.* need '
+                        '--calibration config when SUBNET is a search result that records its scoring)')
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -28,8 +33,12 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(json_output=False, debug=args.debug):
+        scorer_options = [key for key in args.cfg_options or {} if key.startswith('search_cfg.scorer.')]
+        if scorer_options and args.calibration == 'search' and recorded_calibration(args.subnet):
+            raise ConfigError(f'--cfg-options {scorer_options[0]}: export recalibrates as the search did unless '
+                              'given --calibration config')
         cfg = load_config(args.config, args.cfg_options)
-        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side)
+        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration)
     print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '
           f'{result["params"] / 1e6:.3f}M params\n  weights {result["model"]}\n  config  {result["config"]}')
 

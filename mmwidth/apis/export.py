@@ -19,12 +19,18 @@ from ..utils.files import atomic_write
 from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
+CALIBRATIONS = ('search', 'config')
 # Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
 SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook', 'mmwidth.DaggerGatingHook')
 
 
-def _calibration(cfg: Config) -> dict:
-    """How the search recalibrated batch norms (its scorer's settings), so the export gets the same statistics."""
+def _calibration(cfg: Config, subnet_file: str, calibration: str) -> dict:
+    """How to recalibrate batch norms: as the search did (``'search'``: the settings its ``search_result.json``
+    records, so that the export scores what the search scored), or as the config's scorer says (``'config'``,
+    and for a plain subnet file)."""
+    recorded = recorded_calibration(subnet_file)
+    if calibration == 'search' and recorded:
+        return recorded
     scorer = (cfg.get('search_cfg') or {}).get('scorer') or {}
     loader = scorer.get('calibration_dataloader') or cfg.get('train_dataloader')
     if loader is None:
@@ -33,15 +39,31 @@ def _calibration(cfg: Config) -> dict:
     return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
 
 
+def _search_result(subnet_file: str) -> dict:
+    """The content of a search result (an empty dict for a plain subnet file, or one that load_subnet will
+    refuse)."""
+    try:
+        with open(subnet_file) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and 'subnet' in data else {}
+
+
+def recorded_calibration(subnet_file: str) -> Optional[dict]:
+    """The batch-norm recalibration a search result records its scores were made with (None: a plain subnet
+    file, or a search without one, e.g. an oracle's)."""
+    return (_search_result(subnet_file).get('scoring') or {}).get('calibration')
+
+
 def _best_pattern(subnet_file: str) -> Optional[str]:
     """The best-scoring side or placement of a search result (None for a plain subnet file)."""
-    with open(subnet_file) as f:
-        data = json.load(f)
-    patterns = data.get('patterns') if isinstance(data, dict) else None
+    patterns = _search_result(subnet_file).get('patterns')
     return max(patterns, key=patterns.get) if patterns else None
 
 
-def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None) -> dict:
+def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None,
+                  calibration: str = 'search') -> dict:
     """Writes ``out_dir/model.pth`` (the subnet's weights inherited from the supernet, with batch-norm statistics
     recalibrated as in the search), ``out_dir/config.py`` (builds that plain model for tools/test.py and
     tools/train.py) and ``out_dir/subnet.json``.
@@ -49,7 +71,11 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     ``side`` picks the subnet that stands for the widths: ``left``/``right`` for BCNet, ``placement<k>`` for
     CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
     kept channels (``{"channels": k, "indices": [...]}``, e.g. Dagger's) exports exactly those (side ``kept``).
+    ``calibration``: ``'search'`` recalibrates as a search result records it, ``'config'`` as the config's
+    ``search_cfg.scorer`` says (see :func:`_calibration`).
     """
+    if calibration not in CALIBRATIONS:
+        raise ConfigError(f'calibration must be one of {CALIBRATIONS}, got {calibration!r}')
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise ConfigError(f'--out {out_dir} is a file; export writes a directory')
     cfg = config if isinstance(config, Config) else load_config(config)
@@ -66,7 +92,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     side = side or _best_pattern(subnet_file) or next(iter(patterns))
     if side not in patterns:
         raise ConfigError(f'--side {side} is not one of this supernet\'s subnets: {sorted(patterns)}')
-    batches = draw_calibration_batches(**_calibration(cfg))
+    batches = draw_calibration_batches(**_calibration(cfg, subnet_file, calibration))
     architecture = subject.architecture
     with subject.supernet.subnet(patterns[side]):
         recalibrate(subject.model, batches)

@@ -13,7 +13,7 @@ from mmengine.runner.base_loop import BaseLoop
 from ..registry import TASK_UTILS
 from ..space.subnet_file import save_subnet
 from ..space.width_space import Subnet
-from ..utils.checkpoint import load_checkpoint_file, save_checkpoint_atomically
+from ..utils.checkpoint import load_checkpoint_file, save_checkpoint_atomically, weights_fingerprint
 from ..utils.errors import ConfigError
 from ..utils.files import atomic_write
 from .budget import Budget
@@ -23,6 +23,17 @@ from .subject import SearchSubject
 Candidate = Tuple[int, ...]  # one choice index per group, in the space's group order
 
 STATE_FILE = 'search_state.pth'
+
+
+def flatten(settings: dict, prefix: str = '') -> dict:
+    """Nested settings as ``{'search_cfg.budget.flops': '50%', ...}``, so that a difference is named by its key."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat
 
 
 class WidthSearchLoop(BaseLoop):
@@ -74,6 +85,7 @@ class WidthSearchLoop(BaseLoop):
         runner.logger.info(f'{type(self).__name__}: {len(self.space.names)} groups, FLOPs at input '
                            f'{list(self.space.graph.input_shape)}, budget {self.budget.describe()}, up to '
                            f'{self.max_evaluations or "unlimited"} evaluations')
+        self.settings = self._settings()
         state = self._load_state() if self.resume else None
         if state is not None:
             self.load_state(state)
@@ -137,7 +149,7 @@ class WidthSearchLoop(BaseLoop):
         self._log_progress()
         if not is_main_process():
             return
-        save_checkpoint_atomically(dict(loop=type(self).__name__, stage=self.stage,
+        save_checkpoint_atomically(dict(loop=type(self).__name__, settings=self.settings, stage=self.stage,
                                         generator=self.generator.get_state(), history=self.history, **state),
                                    self.state_path)
 
@@ -148,7 +160,25 @@ class WidthSearchLoop(BaseLoop):
         state = load_checkpoint_file(self.state_path)
         if state.get('loop') != type(self).__name__:
             raise ConfigError(f'{self.state_path} holds a {state.get("loop")} search, not a {type(self).__name__}')
+        if 'settings' not in state:
+            raise ConfigError(f'{self.state_path} does not record its settings (an older mmwidth wrote it): it '
+                              'cannot be resumed; search afresh')
+        saved, now = flatten(state['settings']), flatten(self.settings)
+        changed = next((key for key in {**saved, **now} if saved.get(key) != now.get(key)), None)
+        if changed is not None:
+            raise ConfigError(f'--resume continues only the same search: {changed} was {saved.get(changed)!r} in '
+                              f'{self.state_path}, now {now.get(changed)!r} (search afresh in another work dir)')
         return state
+
+    def _settings(self) -> dict:
+        """What decides the result, recorded in the state and compared on resume: the loop's ``search_cfg``
+        (loop type and settings, budget, scorer and its data), the supernet's weights (a content hash, taken
+        before any recalibration) and the width space's fingerprint."""
+        search_cfg = self.runner.cfg.get('search_cfg') or dict(scorer=self.scorer_cfg, budget=self.budget_cfg)
+        search_cfg = {key: value for key, value in search_cfg.items() if key not in ('resume', 'plot')}
+        settings = dict(search_cfg=search_cfg, weights=weights_fingerprint(self.subject.model),
+                        space=self.space.fingerprint())
+        return json.loads(json.dumps(settings, default=str))  # plain types, as the weights-only loader reads them
 
     def load_state(self, state: dict) -> None:
         self.stage = state['stage']
@@ -177,6 +207,7 @@ class WidthSearchLoop(BaseLoop):
                       score=None if entry is None else entry['score'],
                       patterns={} if entry is None else entry['patterns'], evaluations=len(self.scores),
                       loop=type(self).__name__, budget=self.budget.to_dict(), groups=self.space.full(),
+                      scoring=getattr(self.scorer, 'scoring', None),
                       history=self.history, **self.extra_results())
         if any(layer.name.startswith('backbone.') for layer in self.space.graph.layers):
             backbone = self.space.scoped_estimator('backbone')  # e.g. a detector's: reported beside the whole

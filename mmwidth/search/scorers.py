@@ -73,7 +73,10 @@ class SupernetScorer:
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset, 'metainfo', None)
         if calibration_dataloader is None:
             raise ConfigError('SupernetScorer needs calibration_dataloader (usually the training loader)')
-        self.calibration = draw_calibration_batches(calibration_dataloader, calibration_batches, seed)
+        calibration = dict(loader_cfg=calibration_dataloader, num_batches=calibration_batches, seed=seed)
+        # what decides a score, recorded in search_result.json: an export recalibrates the same way
+        self.scoring = dict(metric=metric, calibration=calibration)
+        self.calibration = draw_calibration_batches(**calibration)
 
     @torch.no_grad()
     def evaluate(self) -> float:

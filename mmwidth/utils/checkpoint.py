@@ -5,6 +5,7 @@ writes into its checkpoints: the ``HistoryBuffer`` log scalars and numpy values 
 annealing function of ``OneCycleParamScheduler``. Rather than switching weight-only loading off, exactly those globals
 are allow-listed.
 """
+import hashlib
 import importlib
 import os.path as osp
 import pickle
@@ -149,6 +150,17 @@ def load_weights_strictly(model: nn.Module, path: str, checkpoint: Optional[dict
     checkpoint = load_checkpoint_file(path) if checkpoint is None else checkpoint
     check_fits(model, checkpoint, path)
     model.load_state_dict(checkpoint_weights(checkpoint), strict=True)
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """A short content hash of a model's weights and buffers (names, shapes, values), whatever file they came
+    from: what a resumed search must find loaded again."""
+    digest = hashlib.sha1()
+    for key, value in model.state_dict().items():
+        digest.update(f'{key}{list(value.shape)}{value.dtype}'.encode())
+        digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+                      if value.numel() else b'')
+    return digest.hexdigest()[:16]
 
 
 def save_checkpoint_atomically(checkpoint: dict, path: str) -> None:

@@ -54,7 +54,10 @@ def setup_config(args: argparse.Namespace) -> Config:
 def add_loading_rule(cfg: Config) -> None:
     """Gives the runner of ``cfg`` mmwidth's loading rule, :class:`mmwidth.CheckpointFitHook` (every checkpoint
     loaded must fit the model, unless the config's ``load_partial=True`` makes ``load_from`` a deliberate partial
-    load), and checkpoints written atomically (``CheckpointHook`` on the ``mmwidth_atomic`` file backend)."""
+    load), and checkpoints written atomically (``CheckpointHook`` on the ``mmwidth_atomic`` file backend). A
+    missing or truncated ``load_from`` is named before anything is built."""
+    if cfg.get('load_from'):
+        check_checkpoint(cfg.load_from)
     partial = cfg.get('load_partial', False)
     if not isinstance(partial, bool):
         raise ConfigError(f'load_partial must be True or False, got {partial!r}')
