@@ -52,6 +52,10 @@ class WidthSearchLoop(BaseLoop):
         seed: seed of the loop's own random choices (identical on every rank).
     """
 
+    # how long it searches, not what: a resumed search may go on to other limits (and ends as an uninterrupted
+    # search to those limits would)
+    stopping_settings: Tuple[str, ...] = ('max_evaluations', )
+
     def __init__(self, runner, scorer: Optional[dict] = None, budget: Optional[dict] = None,
                  max_evaluations: Optional[int] = None, seed: int = 0, resume: bool = False, plot: bool = True):
         # BaseLoop.__init__ would build the training dataloader, which a search does not use.
@@ -172,11 +176,14 @@ class WidthSearchLoop(BaseLoop):
 
     def _settings(self) -> dict:
         """What decides the result, recorded in the state and compared on resume: the loop's ``search_cfg``
-        (loop type and settings, budget, scorer and its data), the supernet's weights (a content hash, taken
-        before any recalibration) and the width space's fingerprint."""
+        (loop type and settings but ``stopping_settings``, budget, scorer and its data), the supernet's weights (a content hash, taken
+        before any recalibration; none for an oracle, which scores without them) and the width space's
+        fingerprint."""
         search_cfg = self.runner.cfg.get('search_cfg') or dict(scorer=self.scorer_cfg, budget=self.budget_cfg)
-        search_cfg = {key: value for key, value in search_cfg.items() if key not in ('resume', 'plot')}
-        settings = dict(search_cfg=search_cfg, weights=weights_fingerprint(self.subject.model),
+        search_cfg = {key: value for key, value in search_cfg.items()
+                      if key not in ('resume', 'plot') + self.stopping_settings}
+        weights = getattr(self.scorer, 'needs_trained_weights', False)
+        settings = dict(search_cfg=search_cfg, weights=weights_fingerprint(self.subject.model) if weights else None,
                         space=self.space.fingerprint())
         return json.loads(json.dumps(settings, default=str))  # plain types, as the weights-only loader reads them
 
