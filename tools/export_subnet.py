@@ -24,8 +24,8 @@ def parse_args():
                         help='recalibrate batch norms as the search result records it (default; what makes the '
                         'export score what the search scored), or as the config\'s search_cfg.scorer says')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs (search_cfg.scorer.* need '
-                        '--calibration config when SUBNET is a search result that records its scoring)')
+                        help='override config settings, key=value pairs (a search_cfg.scorer calibration other '
+                        'than a search result records needs --calibration config)')
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -33,10 +33,12 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(json_output=False, debug=args.debug):
-        scorer_options = [key for key in args.cfg_options or {} if key.startswith('search_cfg.scorer.')]
-        if scorer_options and args.calibration == 'search' and recorded_calibration(args.subnet):
-            raise ConfigError(f'--cfg-options {scorer_options[0]}: export recalibrates as the search did unless '
-                              'given --calibration config')
+        recorded = recorded_calibration(args.subnet) if args.calibration == 'search' else None
+        for option, key in (('calibration_batches', 'num_batches'), ('seed', 'seed')):
+            given = (args.cfg_options or {}).get(f'search_cfg.scorer.{option}')
+            if recorded and given is not None and given != recorded[key]:
+                raise ConfigError(f'--cfg-options search_cfg.scorer.{option}={given}: the search scored with '
+                                  f'{recorded[key]}, which export uses unless given --calibration config')
         cfg = load_config(args.config, args.cfg_options)
         result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration)
     print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '
