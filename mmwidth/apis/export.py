@@ -25,18 +25,21 @@ SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibratio
 
 
 def _calibration(cfg: Config, subnet_file: str, calibration: str) -> dict:
-    """How to recalibrate batch norms: as the search did (``'search'``: the settings its ``search_result.json``
-    records, so that the export scores what the search scored), or as the config's scorer says (``'config'``,
-    and for a plain subnet file)."""
-    recorded = recorded_calibration(subnet_file)
-    if calibration == 'search' and recorded:
-        return recorded
+    """How to recalibrate batch norms: the config's calibration loader (as built, tuples and all), with the
+    batches and seed of the search (``'search'``: as its ``search_result.json`` records them, so that the export
+    scores what the search scored), or of the config's scorer (``'config'``, and for a plain subnet file)."""
     scorer = (cfg.get('search_cfg') or {}).get('scorer') or {}
     loader = scorer.get('calibration_dataloader') or cfg.get('train_dataloader')
     if loader is None:
         raise ConfigError('exporting recalibrates batch norms: the config needs a train_dataloader or a '
                           'search_cfg.scorer.calibration_dataloader')
-    return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
+    recorded = recorded_calibration(subnet_file) if calibration == 'search' else None
+    if not recorded:
+        return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
+    if json.loads(json.dumps(loader, default=str)) != recorded['loader_cfg']:
+        raise ConfigError(f'{subnet_file}: the search calibrated on another loader than this config\'s '
+                          'calibration loader; export with the search\'s config, or with --calibration config')
+    return dict(loader_cfg=loader, num_batches=recorded['num_batches'], seed=recorded['seed'])
 
 
 def _search_result(subnet_file: str) -> dict:
