@@ -1,5 +1,9 @@
-"""Shared helpers: configs shipped inside the mmpretrain/mmdet packages, and models built from them."""
+"""Shared helpers: configs shipped inside the mmpretrain/mmdet packages, and models built from them; the
+command-line tools run as a user runs them, their one-line errors, and a trained digits supernet."""
 import importlib
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,7 @@ from torch import nn
 
 from mmwidth.utils.config import build_model
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 CBM_RESNET_TABLE = SHARED_DATA / 'channel_bench_macro' / 'Results_ResNet.json'
 
@@ -35,6 +40,39 @@ def config_path(name: str) -> str:
 
 def build_package_model(name: str):
     return build_model(Config.fromfile(config_path(name)))
+
+
+DIGITS_SUPERNET = 'configs/bcnet/bcnet_cbm-resnet_digits.py'
+DIGITS_SEARCH = 'configs/bcnet/bcnet_cbm-resnet_search_digits.py'
+# argparse's own "usage: ... / prog: error: ..." counts as the one line too
+ERROR_LINE = re.compile(r'^(\S+: )?error: ')
+
+
+def tool(script: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Runs ``tools/<script>`` from the repository root as a user would."""
+    return subprocess.run([sys.executable, str(ROOT / 'tools' / script), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600, **kwargs)
+
+
+def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
+    """The tool failed (status 2) with exactly one ``error:`` line, its last, holding ``words``, no traceback."""
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if ERROR_LINE.match(line)]
+    assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr[-3000:]
+    assert all(word in errors[0] for word in words), errors[0]
+    return errors[0]
+
+
+@pytest.fixture(scope='session')
+def digits_supernet(tmp_path_factory) -> Path:
+    """A BCNet digits supernet trained for 20 iterations by tools/train.py (its ``iter_20.pth``), shared by the
+    tests that need real trained weights but not good ones."""
+    work_dir = tmp_path_factory.mktemp('digits_supernet')
+    result = tool('train.py', DIGITS_SUPERNET, '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_iters=20',
+                  'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=20')
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work_dir / 'iter_20.pth'
 
 
 @pytest.fixture(scope='session')

@@ -6,9 +6,10 @@ DIR/config.py (for tools/test.py and tools/train.py) and DIR/subnet.json.
 import argparse
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
-from mmwidth.apis.export import export_subnet
+from mmwidth.apis.export import CALIBRATIONS, export_subnet, recorded_calibration
 from mmwidth.utils.cli import add_debug_flag, tool_session
 from mmwidth.utils.config import DictAction, load_config
+from mmwidth.utils.errors import ConfigError
 
 
 def parse_args():
@@ -19,8 +20,12 @@ def parse_args():
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--side', help='left or right (BCNet), placement<k> (CafeNet); default: the best '
                         'of a search result, else the first')
+    parser.add_argument('--calibration', choices=CALIBRATIONS, default='search',
+                        help='recalibrate batch norms as the search result records it (default; what makes the '
+                        'export score what the search scored), or as the config\'s search_cfg.scorer says')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings (e.g. the search\'s calibration), key=value pairs')
+                        help='override config settings, key=value pairs (a search_cfg.scorer calibration other '
+                        'than a search result records needs --calibration config)')
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -28,8 +33,14 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(json_output=False, debug=args.debug):
+        recorded = recorded_calibration(args.subnet) if args.calibration == 'search' else None
+        for option, key in (('calibration_batches', 'num_batches'), ('seed', 'seed')):
+            given = (args.cfg_options or {}).get(f'search_cfg.scorer.{option}')
+            if recorded and given is not None and given != recorded[key]:
+                raise ConfigError(f'--cfg-options search_cfg.scorer.{option}={given}: the search scored with '
+                                  f'{recorded[key]}, which export uses unless given --calibration config')
         cfg = load_config(args.config, args.cfg_options)
-        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side)
+        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration)
     print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '
           f'{result["params"] / 1e6:.3f}M params\n  weights {result["model"]}\n  config  {result["config"]}')
 

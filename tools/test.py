@@ -12,7 +12,7 @@ from mmengine.evaluator import DumpResults
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
 from mmwidth.utils.cli import tool_session
-from mmwidth.utils.entry_points import build_runner, check_checkpoint, parse_with_common_args, setup_config
+from mmwidth.utils.entry_points import build_runner, parse_with_common_args, setup_config
 from mmwidth.utils.errors import ConfigError
 
 # Extensions mmengine.dump writes; predictions are dumped as a pickle only.
@@ -36,8 +36,7 @@ def main():
             raise ConfigError(f'--out-item {args.out_item} needs --out to end with '
                               f'{" or ".join(OUT_FORMATS[args.out_item])}, got {args.out}')
         cfg = setup_config(args)
-        check_checkpoint(args.checkpoint)
-        cfg.load_from = args.checkpoint
+        cfg.load_from = args.checkpoint  # checked by build_runner, before anything is built
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         runner = build_runner(cfg)

@@ -41,8 +41,7 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> None:
         if latest is not None:  # the checkpoint MMEngine would resume from
             check_checkpoint(latest)
         cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        check_checkpoint(args.resume)
+    elif args.resume is not None:  # checked by build_runner, before anything is built
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         if not cfg.get('auto_scale_lr'):

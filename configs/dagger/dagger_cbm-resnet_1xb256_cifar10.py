@@ -19,3 +19,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=30
 train_cfg = dict(max_epochs=45)
 custom_hooks = [dict(type='mmwidth.DaggerGatingHook')]
 model_wrapper_cfg = dict(type='mmwidth.WidthSearchDDP', find_unused_parameters=True)
+# Dagger starts from a pretrained model: load_from (e.g. a supernet of the architecture, its full network) lacks the
+# Dagger module and its phase buffers: a deliberate partial load (shared keys must fit; resuming is checked in full)
+load_partial = True

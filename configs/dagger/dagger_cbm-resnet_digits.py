@@ -26,3 +26,6 @@ train_cfg = dict(max_iters=600)
 custom_hooks = [dict(type='mmwidth.DaggerGatingHook')]
 # the Dagger module takes no part in the pretraining steps' forward passes
 model_wrapper_cfg = dict(type='mmwidth.WidthSearchDDP', find_unused_parameters=True)
+# Dagger starts from a pretrained model: load_from (e.g. a supernet of the architecture, its full network) lacks the
+# Dagger module and its phase buffers: a deliberate partial load (shared keys must fit; resuming is checked in full)
+load_partial = True

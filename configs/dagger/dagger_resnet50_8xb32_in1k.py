@@ -15,3 +15,6 @@ model = dict(
     patience=500)
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
 auto_scale_lr = dict(base_batch_size=256)
+# Dagger starts from a pretrained model: load_from (e.g. a supernet of the architecture, its full network) lacks the
+# Dagger module and its phase buffers: a deliberate partial load (shared keys must fit; resuming is checked in full)
+load_partial = True

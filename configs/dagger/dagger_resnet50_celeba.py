@@ -12,3 +12,6 @@ load_from = 'work_dirs/bcnet_resnet50_supernet_celeba/epoch_20.pth'
 optim_wrapper = dict(optimizer=dict(lr=0.002, weight_decay=1e-4))
 train_cfg = dict(max_epochs=2)
 auto_scale_lr = dict(base_batch_size=256)
+# Dagger starts from a pretrained model: load_from (e.g. a supernet of the architecture, its full network) lacks the
+# Dagger module and its phase buffers: a deliberate partial load (shared keys must fit; resuming is checked in full)
+load_partial = True

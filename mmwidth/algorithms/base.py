@@ -67,6 +67,12 @@ class WidthSearchAlgorithm(BaseModel):
         self.register_buffer('sampler_state', generator.get_state())
         self._entry: Optional[nn.Module] = None
 
+    @property
+    def mmwidth_record(self) -> dict:
+        """What its checkpoints record and what a checkpoint loaded into it must match (see
+        :func:`mmwidth.utils.checkpoint.check_fits`): the algorithm and its width space."""
+        return dict(model=type(self).__name__, space=self.space.fingerprint())
+
     def build_space(self) -> WidthSpace:
         """Traces the architecture (subclasses may reshape it first)."""
         return self.space_at()

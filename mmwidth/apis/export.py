@@ -12,35 +12,61 @@ from ..export.static_model import export_static_model
 from ..search.scorers import draw_calibration_batches, recalibrate
 from ..search.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet, save_subnet
-from ..utils.checkpoint import load_weights_strictly
+from ..utils.checkpoint import load_weights_strictly, model_record, save_checkpoint_atomically
 from ..utils.config import build_model, load_config
 from ..utils.errors import ConfigError
+from ..utils.files import atomic_write
 from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
+CALIBRATIONS = ('search', 'config')
 # Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
 SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook', 'mmwidth.DaggerGatingHook')
 
 
-def _calibration(cfg: Config) -> dict:
-    """How the search recalibrated batch norms (its scorer's settings), so the export gets the same statistics."""
+def _calibration(cfg: Config, subnet_file: str, calibration: str) -> dict:
+    """How to recalibrate batch norms: the config's calibration loader (as built, tuples and all), with the
+    batches and seed of the search (``'search'``: as its ``search_result.json`` records them, so that the export
+    scores what the search scored), or of the config's scorer (``'config'``, and for a plain subnet file)."""
     scorer = (cfg.get('search_cfg') or {}).get('scorer') or {}
     loader = scorer.get('calibration_dataloader') or cfg.get('train_dataloader')
     if loader is None:
         raise ConfigError('exporting recalibrates batch norms: the config needs a train_dataloader or a '
                           'search_cfg.scorer.calibration_dataloader')
-    return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
+    recorded = recorded_calibration(subnet_file) if calibration == 'search' else None
+    if not recorded:
+        return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
+    if json.loads(json.dumps(loader, default=str)) != recorded['loader_cfg']:
+        raise ConfigError(f'{subnet_file}: the search calibrated on another loader than this config\'s '
+                          'calibration loader; export with the search\'s config, or with --calibration config')
+    return dict(loader_cfg=loader, num_batches=recorded['num_batches'], seed=recorded['seed'])
+
+
+def _search_result(subnet_file: str) -> dict:
+    """The content of a search result (an empty dict for a plain subnet file, or one that load_subnet will
+    refuse)."""
+    try:
+        with open(subnet_file) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and 'subnet' in data else {}
+
+
+def recorded_calibration(subnet_file: str) -> Optional[dict]:
+    """The batch-norm recalibration a search result records its scores were made with (None: a plain subnet
+    file, or a search without one, e.g. an oracle's)."""
+    return (_search_result(subnet_file).get('scoring') or {}).get('calibration')
 
 
 def _best_pattern(subnet_file: str) -> Optional[str]:
     """The best-scoring side or placement of a search result (None for a plain subnet file)."""
-    with open(subnet_file) as f:
-        data = json.load(f)
-    patterns = data.get('patterns') if isinstance(data, dict) else None
+    patterns = _search_result(subnet_file).get('patterns')
     return max(patterns, key=patterns.get) if patterns else None
 
 
-def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None) -> dict:
+def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None,
+                  calibration: str = 'search') -> dict:
     """Writes ``out_dir/model.pth`` (the subnet's weights inherited from the supernet, with batch-norm statistics
     recalibrated as in the search), ``out_dir/config.py`` (builds that plain model for tools/test.py and
     tools/train.py) and ``out_dir/subnet.json``.
@@ -48,7 +74,13 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     ``side`` picks the subnet that stands for the widths: ``left``/``right`` for BCNet, ``placement<k>`` for
     CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
     kept channels (``{"channels": k, "indices": [...]}``, e.g. Dagger's) exports exactly those (side ``kept``).
+    ``calibration``: ``'search'`` recalibrates as a search result records it, ``'config'`` as the config's
+    ``search_cfg.scorer`` says (see :func:`_calibration`).
     """
+    if calibration not in CALIBRATIONS:
+        raise ConfigError(f'calibration must be one of {CALIBRATIONS}, got {calibration!r}')
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise ConfigError(f'--out {out_dir} is a file; export writes a directory')
     cfg = config if isinstance(config, Config) else load_config(config)
     resolve_scorer_references(cfg)
     model = build_model(cfg)
@@ -63,7 +95,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     side = side or _best_pattern(subnet_file) or next(iter(patterns))
     if side not in patterns:
         raise ConfigError(f'--side {side} is not one of this supernet\'s subnets: {sorted(patterns)}')
-    batches = draw_calibration_batches(**_calibration(cfg))
+    batches = draw_calibration_batches(**_calibration(cfg, subnet_file, calibration))
     architecture = subject.architecture
     with subject.supernet.subnet(patterns[side]):
         recalibrate(subject.model, batches)
@@ -71,10 +103,13 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
         _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entry)
     os.makedirs(out_dir, exist_ok=True)
     weights = osp.join(out_dir, 'model.pth')
-    torch.save(dict(meta=dict(subnet=widths, side=side, supernet=checkpoint), state_dict=static.state_dict()),
-                weights)
+    # what CheckpointFitHook checks when the exported config loads it: an export of exactly this subnet
+    record = dict(model='SlimmedModel', subnet=widths, space=subject.space.fingerprint(),
+                  supernet=dict(model_record(model), checkpoint=checkpoint, side=side))
+    save_checkpoint_atomically(dict(meta=dict(mmwidth=record), state_dict=static.state_dict()), weights)
     save_subnet(osp.join(out_dir, 'subnet.json'), {name: entries[name] for name in widths})
-    _exported_config(cfg, subject, widths, osp.abspath(weights)).dump(osp.join(out_dir, 'config.py'))
+    with atomic_write(osp.join(out_dir, 'config.py')) as f:
+        f.write(_exported_config(cfg, subject, widths, osp.abspath(weights)).pretty_text)
     return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
                 side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
 

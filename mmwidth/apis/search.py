@@ -5,7 +5,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 
-from ..registry import LOOPS
+from ..registry import LOOPS, TASK_UTILS
 from ..search import WidthSearchLoop
 from ..utils.config import load_config
 from ..utils.distributed import init_cpu_distributed
@@ -48,6 +48,11 @@ def run_search(config, checkpoint: Optional[str] = None, work_dir: Optional[str]
         cfg.work_dir = work_dir
     if not cfg.get('work_dir'):
         raise ConfigError('a search needs a work_dir for its state and results')
+    checkpoint = checkpoint or cfg.get('load_from')
+    scorer = TASK_UTILS.get((cfg.search_cfg.get('scorer') or {}).get('type', ''))
+    if checkpoint is None and getattr(scorer, 'needs_trained_weights', False):
+        raise ConfigError(f'{scorer.__name__} scores the subnets of a trained supernet: pass --checkpoint '
+                          'SUPERNET.pth (or load_from=...); only oracle scorers search without weights')
     # read before anything is built or written, loaded strictly once the model exists (not MMEngine's lenient load)
     weights = load_checkpoint_file(checkpoint) if checkpoint else None
     resolve_scorer_references(cfg)

@@ -31,13 +31,24 @@ def find_list(data_root: str, name: str) -> str:
 
 
 def numbered_lines(path: str) -> Iterator[Tuple[int, List[str]]]:
-    """(line number, fields) of the non-empty lines: fields split on any run of spaces, CRLF line ends read as
-    LF."""
-    with open(path) as f:  # universal newlines turn '\r\n' into '\n'
-        for number, line in enumerate(f, start=1):
-            fields = line.split()
+    """(line number, fields) of the non-empty lines: fields split on any run of white space (so CRLF line ends
+    read as LF); a line that is not UTF-8 text fails naming it."""
+    with open(path, 'rb') as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                fields = raw.decode('utf-8').split()
+            except UnicodeDecodeError as err:
+                raise DatasetError(f'{path}, line {number}: not UTF-8 text (byte {raw[err.start:err.start + 1]!r} '
+                                   f'at column {err.start + 1})') from None
             if fields:
                 yield number, fields
+
+
+def check_unique(path: str, name: str, number: int, seen: Dict[str, int]) -> None:
+    """Records that image ``name`` is listed on line ``number`` of ``path``, failing if an earlier line did."""
+    if name in seen:
+        raise DatasetError(f'{path}, line {number}: image {name} is listed again (first on line {seen[name]})')
+    seen[name] = number
 
 
 def read_attributes(path: str) -> Tuple[Tuple[str, ...], List[str], np.ndarray, List[int]]:
@@ -51,7 +62,7 @@ def read_attributes(path: str) -> Tuple[Tuple[str, ...], List[str], np.ndarray, 
     number, names = next(lines, (2, []))
     if not names:
         raise DatasetError(f'{path}, line {number}: expected the attribute names')
-    files, rows, numbers = [], [], []
+    files, rows, numbers, seen = [], [], [], {}
     for number, fields in lines:
         if len(fields) != len(names) + 1:
             raise DatasetError(f'{path}, line {number}: expected a file name and {len(names)} values, '
@@ -60,6 +71,7 @@ def read_attributes(path: str) -> Tuple[Tuple[str, ...], List[str], np.ndarray, 
         bad = next((value for value in values if value not in ('1', '-1')), None)
         if bad is not None:
             raise DatasetError(f'{path}, line {number}: attribute values are 1 or -1, got {bad!r}')
+        check_unique(path, fields[0], number, seen)
         files.append(fields[0])
         numbers.append(number)
         rows.append([value == '1' for value in values])
@@ -70,10 +82,11 @@ def read_attributes(path: str) -> Tuple[Tuple[str, ...], List[str], np.ndarray, 
 
 def read_partition(path: str) -> Dict[str, int]:
     """``list_eval_partition.txt``: image file name -> 0 (train), 1 (val) or 2 (test)."""
-    partition = {}
+    partition, seen = {}, {}
     for number, fields in numbered_lines(path):
         if len(fields) != 2 or fields[1] not in ('0', '1', '2'):
             raise DatasetError(f'{path}, line {number}: expected "<file> <0|1|2>", got {" ".join(fields)!r}')
+        check_unique(path, fields[0], number, seen)
         partition[fields[0]] = int(fields[1])
     return partition
 
@@ -119,12 +132,13 @@ class CelebA(MultiLabelDataset):
         self._metainfo['classes'] = names
         chosen = self.split_rows(files)
         image_dir = self.data_prefix['img_path']
-        present = set(os.listdir(image_dir)) if osp.isdir(image_dir) else set()
+        sizes = {entry.name: entry.stat().st_size for entry in os.scandir(image_dir)} if osp.isdir(image_dir) else {}
         data_list = []
         for row in chosen:
-            if files[row] not in present:
+            if not sizes.get(files[row]):
+                problem = 'not found' if files[row] not in sizes else 'is empty (0 bytes)'
                 raise DatasetError(f'{attribute_file}, line {numbers[row]}: image '
-                                   f'{osp.join(image_dir, files[row])} not found')
+                                   f'{osp.join(image_dir, files[row])} {problem}')
             data_list.append(dict(img_path=osp.join(image_dir, files[row]),
                                   gt_label=np.flatnonzero(values[row]).tolist()))
         return data_list

@@ -25,4 +25,6 @@ def SlimmedModel(architecture: dict, channels: Mapping[str, int], width_space: d
     widths = space.check_subnet(channels, source='SlimmedModel channels')
     resize_layers(model, space.graph, {space.graph.index[name]: width for name, width in widths.items()
                                        if width != space.channels(name)})
+    # what the checkpoint loaded into it must be: an export of this subnet (mmwidth.utils.checkpoint.check_fits)
+    model.mmwidth_record = dict(model='SlimmedModel', subnet=dict(widths))
     return model

@@ -8,7 +8,8 @@ from ..algorithms.base import algorithm_of
 from ..algorithms.dagger import Dagger
 from ..registry import HOOKS
 from ..space.subnet_file import save_subnet
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, WidthSearchError
+from ..utils.files import atomic_write
 
 
 @HOOKS.register_module()
@@ -18,7 +19,7 @@ class DaggerGatingHook(Hook):
     ``tools/export_subnet.py`` and ``tools/analysis/get_flops.py --subnet``), saves a checkpoint and, with
     ``stop_training``, ends the run there (fine-tune the exported subnet with ``tools/train.py``); otherwise
     the remaining iterations fine-tune the frozen subnet. A run that ends before the gates freeze writes no
-    result and says so.
+    result and fails (``error:`` line, non-zero exit).
     """
     priority = 'LOW'  # after the logger has seen the iteration
 
@@ -44,7 +45,7 @@ class DaggerGatingHook(Hook):
         self._write(runner, algorithm)
         self._written = True
         filename = f'iter_{runner.iter + 1}.pth'
-        runner.save_checkpoint(runner.work_dir, filename)
+        runner.save_checkpoint(runner.work_dir, filename, backend_args=dict(backend='mmwidth_atomic'))
         self._point_last_checkpoint(runner, filename)
         runner.logger.info(f'Dagger: gates frozen at iteration {runner.iter + 1}, {algorithm.kept_flops() / 1e6:.2f}M '
                            f'FLOPs; wrote {self.out_file} and {filename} to {runner.work_dir}')
@@ -52,9 +53,10 @@ class DaggerGatingHook(Hook):
             runner.train_loop.stop_training = True
 
     def after_train(self, runner) -> None:
-        if not self._algorithm(runner).frozen:
-            runner.logger.error('Dagger: training ended before the hard gates reached the FLOPs target; no '
-                                f'{self.out_file} written (train longer or raise flops_weight)')
+        if not self._algorithm(runner).frozen:  # a run without its result fails (the checkpoints can resume)
+            raise WidthSearchError(f'Dagger: training ended at iteration {runner.iter} before the hard gates reached '
+                                   f'the FLOPs target; no {self.out_file} written (train longer, resume with a '
+                                   'larger train_cfg.max_iters, or raise flops_weight)')
 
     @master_only
     def _write(self, runner, algorithm: Dagger) -> None:
@@ -62,5 +64,5 @@ class DaggerGatingHook(Hook):
 
     @master_only
     def _point_last_checkpoint(self, runner, filename: str) -> None:
-        with open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
+        with atomic_write(osp.join(runner.work_dir, 'last_checkpoint')) as f:
             f.write(osp.join(runner.work_dir, filename))

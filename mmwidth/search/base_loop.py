@@ -1,4 +1,5 @@
 """What every width-search loop shares: budget, scoring with a cache, resumable state, progress and results."""
+import difflib
 import json
 import os.path as osp
 import time
@@ -12,8 +13,9 @@ from mmengine.runner.base_loop import BaseLoop
 from ..registry import TASK_UTILS
 from ..space.subnet_file import save_subnet
 from ..space.width_space import Subnet
-from ..utils.checkpoint import load_checkpoint_file
+from ..utils.checkpoint import load_checkpoint_file, save_checkpoint_atomically, weights_fingerprint
 from ..utils.errors import ConfigError
+from ..utils.files import atomic_write
 from .budget import Budget
 from .plots import plot_search
 from .subject import SearchSubject
@@ -21,6 +23,17 @@ from .subject import SearchSubject
 Candidate = Tuple[int, ...]  # one choice index per group, in the space's group order
 
 STATE_FILE = 'search_state.pth'
+
+
+def flatten(settings: dict, prefix: str = '') -> dict:
+    """Nested settings as ``{'search_cfg.budget.flops': '50%', ...}``, so that a difference is named by its key."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat
 
 
 class WidthSearchLoop(BaseLoop):
@@ -39,6 +52,10 @@ class WidthSearchLoop(BaseLoop):
         seed: seed of the loop's own random choices (identical on every rank).
     """
 
+    # how long it searches, not what: a resumed search may go on to other limits (and ends as an uninterrupted
+    # search to those limits would)
+    stopping_settings: Tuple[str, ...] = ('max_evaluations', )
+
     def __init__(self, runner, scorer: Optional[dict] = None, budget: Optional[dict] = None,
                  max_evaluations: Optional[int] = None, seed: int = 0, resume: bool = False, plot: bool = True):
         # BaseLoop.__init__ would build the training dataloader, which a search does not use.
@@ -46,6 +63,11 @@ class WidthSearchLoop(BaseLoop):
         if scorer is None or budget is None:
             raise ConfigError(f'{type(self).__name__} needs a scorer and a budget, e.g. '
                               'budget=dict(flops="50%") and scorer=dict(type="mmwidth.SupernetScorer", ...)')
+        unknown = sorted(set(budget) - set(Budget.OPTIONS))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], Budget.OPTIONS, n=1)
+            raise ConfigError(f'search_cfg.budget: unknown option {unknown[0]!r}'
+                              + (f' (did you mean {hint[0]!r}?)' if hint else '') + f'; known: {list(Budget.OPTIONS)}')
         self.scorer_cfg = scorer
         self.budget_cfg = budget
         self.max_evaluations = max_evaluations
@@ -67,6 +89,7 @@ class WidthSearchLoop(BaseLoop):
         runner.logger.info(f'{type(self).__name__}: {len(self.space.names)} groups, FLOPs at input '
                            f'{list(self.space.graph.input_shape)}, budget {self.budget.describe()}, up to '
                            f'{self.max_evaluations or "unlimited"} evaluations')
+        self.settings = self._settings()
         state = self._load_state() if self.resume else None
         if state is not None:
             self.load_state(state)
@@ -130,8 +153,9 @@ class WidthSearchLoop(BaseLoop):
         self._log_progress()
         if not is_main_process():
             return
-        torch.save(dict(loop=type(self).__name__, stage=self.stage, generator=self.generator.get_state(),
-                        history=self.history, **state), self.state_path)
+        save_checkpoint_atomically(dict(loop=type(self).__name__, settings=self.settings, stage=self.stage,
+                                        generator=self.generator.get_state(), history=self.history, **state),
+                                   self.state_path)
 
     def _load_state(self) -> Optional[dict]:
         if not osp.isfile(self.state_path):
@@ -140,7 +164,28 @@ class WidthSearchLoop(BaseLoop):
         state = load_checkpoint_file(self.state_path)
         if state.get('loop') != type(self).__name__:
             raise ConfigError(f'{self.state_path} holds a {state.get("loop")} search, not a {type(self).__name__}')
+        if 'settings' not in state:
+            raise ConfigError(f'{self.state_path} does not record its settings (an older mmwidth wrote it): it '
+                              'cannot be resumed; search afresh')
+        saved, now = flatten(state['settings']), flatten(self.settings)
+        changed = next((key for key in {**saved, **now} if saved.get(key) != now.get(key)), None)
+        if changed is not None:
+            raise ConfigError(f'--resume continues only the same search: {changed} was {saved.get(changed)!r} in '
+                              f'{self.state_path}, now {now.get(changed)!r} (search afresh in another work dir)')
         return state
+
+    def _settings(self) -> dict:
+        """What decides the result, recorded in the state and compared on resume: the loop's ``search_cfg``
+        (loop type and settings but ``stopping_settings``, budget, scorer and its data), the supernet's weights (a content hash, taken
+        before any recalibration; none for an oracle, which scores without them) and the width space's
+        fingerprint."""
+        search_cfg = self.runner.cfg.get('search_cfg') or dict(scorer=self.scorer_cfg, budget=self.budget_cfg)
+        search_cfg = {key: value for key, value in search_cfg.items()
+                      if key not in ('resume', 'plot') + self.stopping_settings}
+        weights = getattr(self.scorer, 'needs_trained_weights', False)
+        settings = dict(search_cfg=search_cfg, weights=weights_fingerprint(self.subject.model) if weights else None,
+                        space=self.space.fingerprint())
+        return json.loads(json.dumps(settings, default=str))  # plain types, as the weights-only loader reads them
 
     def load_state(self, state: dict) -> None:
         self.stage = state['stage']
@@ -169,6 +214,7 @@ class WidthSearchLoop(BaseLoop):
                       score=None if entry is None else entry['score'],
                       patterns={} if entry is None else entry['patterns'], evaluations=len(self.scores),
                       loop=type(self).__name__, budget=self.budget.to_dict(), groups=self.space.full(),
+                      scoring=getattr(self.scorer, 'scoring', None),
                       history=self.history, **self.extra_results())
         if any(layer.name.startswith('backbone.') for layer in self.space.graph.layers):
             backbone = self.space.scoped_estimator('backbone')  # e.g. a detector's: reported beside the whole
@@ -177,7 +223,7 @@ class WidthSearchLoop(BaseLoop):
         if not is_main_process():
             return
         work_dir = self.runner.work_dir
-        with open(osp.join(work_dir, 'search_result.json'), 'w') as f:
+        with atomic_write(osp.join(work_dir, 'search_result.json')) as f:
             json.dump(result, f, indent=1)
         save_subnet(osp.join(work_dir, 'subnet.json'), widths)
         message = f'search done: {len(self.scores)} evaluations; chosen subnet {result["flops"] / 1e6:.2f}M FLOPs, ' \

@@ -1,4 +1,5 @@
 """Resource budgets of a width search: limits on FLOPs and params, and the window candidates must fall in."""
+import math
 from typing import Dict, Optional, Union
 
 import numpy as np
@@ -24,6 +25,7 @@ class Budget:
     """
 
     RESOURCES = ('flops', 'params')
+    OPTIONS = RESOURCES + ('window', 'scope')
 
     def __init__(self, space: WidthSpace, flops: Limit = None, params: Limit = None, window: float = 0.8,
                  scope: Optional[str] = None):
@@ -52,8 +54,8 @@ class Budget:
                 raise BudgetError(f'{name} limit "{limit}" is neither a number nor a percentage') from None
         else:
             value = float(limit)
-        if value <= 0:
-            raise BudgetError(f'the {name} limit must be positive, got {limit}')
+        if not 0 < value < math.inf:  # also refuses nan
+            raise BudgetError(f'the {name} limit must be a positive finite number, got {limit}')
         return value
 
     def costs(self, subnet: Subnet) -> Dict[str, int]:

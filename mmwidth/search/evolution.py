@@ -21,6 +21,8 @@ class EvolutionSearchLoop(WidthSearchLoop):
     supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly.
     """
 
+    stopping_settings = WidthSearchLoop.stopping_settings + ('max_generations', )
+
     def __init__(self, *args, max_generations: int = 40, population_size: int = 50, top_k: int = 10,
                  num_mutation: int = 25, num_crossover: int = 25, mutation_prob: float = 0.1,
                  use_prior: bool = True, **kwargs):

@@ -61,6 +61,7 @@ class SupernetScorer:
         metric: the evaluator's metric to maximise.
         calibration_dataloader: where calibration batches come from (usually the training loader).
     """
+    needs_trained_weights = True  # tools/search.py refuses to run it without a supernet checkpoint
 
     def __init__(self, runner, subject: SearchSubject, dataloader: dict, evaluator: dict,
                  metric: str = 'accuracy/top1', calibration_batches: int = 20,
@@ -72,7 +73,10 @@ class SupernetScorer:
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset, 'metainfo', None)
         if calibration_dataloader is None:
             raise ConfigError('SupernetScorer needs calibration_dataloader (usually the training loader)')
-        self.calibration = draw_calibration_batches(calibration_dataloader, calibration_batches, seed)
+        calibration = dict(loader_cfg=calibration_dataloader, num_batches=calibration_batches, seed=seed)
+        # what decides a score, recorded in search_result.json: an export recalibrates the same way
+        self.scoring = dict(metric=metric, calibration=calibration)
+        self.calibration = draw_calibration_batches(**calibration)
 
     @torch.no_grad()
     def evaluate(self) -> float:

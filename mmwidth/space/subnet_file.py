@@ -9,6 +9,7 @@ import torch
 
 from ..sharing.index_sets import IndexSet, left
 from ..utils.errors import WidthSearchError
+from ..utils.files import atomic_write
 
 
 def load_subnet(path: str) -> Dict[str, object]:
@@ -29,7 +30,7 @@ def load_subnet(path: str) -> Dict[str, object]:
 
 
 def save_subnet(path: str, subnet: Mapping[str, object]) -> None:
-    with open(path, 'w') as f:
+    with atomic_write(path) as f:
         json.dump(dict(subnet), f, indent=2)
         f.write('\n')
 

@@ -1,5 +1,7 @@
 """The width space: the searchable channel groups of a model and the widths each of them may take."""
 import difflib
+import hashlib
+import json
 import math
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
@@ -34,6 +36,11 @@ def bin_edges(channels: int, ratios: Optional[Sequence[float]] = None, bins: Opt
     """
     if sum(option is not None for option in (ratios, bins, bin_size)) > 1:
         raise ConfigError('give only one of ratios, bins and FLOPs-sensitive bins for the width choices')
+    for option, value in (('bins', bins), ('divisor', divisor)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f'width_space: {option} must be an integer, got {value!r}')
+    if ratios is not None and (isinstance(ratios, str) or not all(isinstance(r, (int, float)) for r in ratios)):
+        raise ConfigError(f'width_space: ratios must be a list of numbers in (0, 1], got {ratios!r}')
     if divisor < 1:
         raise ConfigError(f'the channel divisor must be >= 1, got {divisor}')
     if blocks > 1:
@@ -125,6 +132,10 @@ class WidthSpace:
                    exclude: Sequence[str] = (), strict: bool = True, **options) -> 'WidthSpace':
         """Traces ``model`` at ``input_shape`` (C, H, W) and builds its width space."""
         graph = ChannelTracer(scope=scope, exclude=exclude, strict=strict).trace(model, input_shape)
+        if not any(group.searchable for group in graph.groups):
+            raise ConfigError(f'width_space: no searchable channel group in {type(model).__name__}'
+                              + (f' under scope={list(scope)}' if scope else '') + ' (a scope names module '
+                              'prefixes such as "backbone")')
         return cls(graph, **options)
 
     @classmethod
@@ -248,6 +259,12 @@ class WidthSpace:
                 hint = difflib.get_close_matches(str(name), known, n=1)
                 hint = f' (did you mean "{hint[0]}"?)' if hint else ''
                 raise ConfigError(f'{option}: unknown group "{name}"{hint}')
+
+    def fingerprint(self) -> str:
+        """A short hash of what decides the weights' shapes and the subnets: the searchable groups, their channels,
+        blocks and width choices (not the input size, which changes FLOPs only). Checkpoints record it."""
+        groups = [[g.name, g.channels, g.blocks, self.choices[g.name]] for g in self.groups]
+        return hashlib.sha1(json.dumps(groups).encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict:
         """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""

@@ -5,11 +5,13 @@ writes into its checkpoints: the ``HistoryBuffer`` log scalars and numpy values 
 annealing function of ``OneCycleParamScheduler``. Rather than switching weight-only loading off, exactly those globals
 are allow-listed.
 """
+import hashlib
 import importlib
 import os.path as osp
 import pickle
+import re
 import zipfile
-from typing import Callable, Optional, Union
+from typing import Callable, List, Optional, Union
 
 import numpy as np
 import torch
@@ -19,6 +21,7 @@ from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
 from torch import nn
 
 from .errors import CheckpointError
+from .files import atomic_write
 
 # Functions defined in a class, which pickle (protocol 2) writes as ``getattr(owner, name)``.
 _CLASS_FUNCTIONS = ((HistoryBuffer, 'min'), (HistoryBuffer, 'max'), (HistoryBuffer, 'current'),
@@ -80,18 +83,88 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
                            'load it with `weights_only=False` only if you trust its source') from err
 
 
-def load_weights_strictly(model: nn.Module, path: str, checkpoint: Optional[dict] = None) -> None:
-    """Loads the weights of checkpoint ``path`` (``checkpoint``: its content when already read) into ``model``
-    strictly, failing with one line naming what does not fit (missing or unexpected keys, other shapes): weights
-    of another model must not pass silently, nor a supernet's records (e.g. BCNet's loss records) go missing."""
-    checkpoint = load_checkpoint_file(path) if checkpoint is None else checkpoint
-    state_dict = checkpoint.get('state_dict', checkpoint)
+def checkpoint_weights(checkpoint: dict) -> dict:
+    """The state dict of a checkpoint (or the checkpoint itself, a bare state dict), without the ``module.``
+    prefix of a DDP-wrapped model (as MMEngine's runner strips it)."""
+    return {re.sub(r'^module\.', '', key): value for key, value in checkpoint.get('state_dict', checkpoint).items()}
+
+
+def model_record(model: nn.Module) -> dict:
+    """What a checkpoint of ``model`` records in ``meta['mmwidth']`` and what a checkpoint loaded into it must
+    match: the model (``BCNet``, ``SlimmedModel``, ``ImageClassifier``...), its width space's fingerprint and an
+    exported model's subnet, as the model states them (``mmwidth_record``), else its class name."""
+    return dict(getattr(model, 'mmwidth_record', None) or dict(model=type(model).__name__))
+
+
+def _record_mismatch(saved: dict, expected: dict) -> Optional[str]:
+    """How the record of a checkpoint differs from that of the model it is loaded into (None: it does not)."""
+    if saved.get('model') != expected.get('model'):
+        return f'it is a checkpoint of {saved.get("model")}, this config builds {expected.get("model")}'
+    if 'space' in expected and saved.get('space') != expected['space']:
+        return f'it was trained on another width space (fingerprint {saved.get("space")}, this config\'s ' \
+               f'{expected.get("space")})'
+    if 'subnet' in expected and saved.get('subnet') != expected['subnet']:
+        saved_subnet, subnet = saved.get('subnet') or {}, expected.get('subnet') or {}
+        differ = [f'{name} {saved_subnet.get(name)} vs {subnet.get(name)}' for name in {**saved_subnet, **subnet}
+                  if saved_subnet.get(name) != subnet.get(name)]
+        return f'it holds another subnet ({", ".join(differ[:3])}{", ..." if len(differ) > 3 else ""})'
+    return None
+
+
+def check_fits(model: nn.Module, checkpoint: dict, path: str, partial: bool = False) -> List[str]:
+    """Fails with one line naming ``path`` unless the checkpoint's weights fit ``model``: another model, width
+    space or subnet (by the checkpoint's ``meta['mmwidth']`` record), missing or unexpected keys, other shapes.
+
+    Args:
+        partial: a deliberate partial load (``load_partial=True``, e.g. a supernet into Dagger): keys on one side
+            only and the records are let pass, but the shared keys must have the model's shapes and be some.
+
+    Returns:
+        The keys of the model the checkpoint does not hold (empty unless ``partial``), for the log.
+    """
+    state_dict = checkpoint_weights(checkpoint)
     expected = model.state_dict()
+    saved = ((checkpoint.get('meta') or {}).get('mmwidth') if 'state_dict' in checkpoint else None)
+    mismatch = None if partial or saved is None else _record_mismatch(saved, model_record(model))
+    if mismatch:
+        raise CheckpointError(f'checkpoint {path} does not fit the model of this config: {mismatch}')
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as err:
-        detail = f'{len(missing)} missing keys (e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. ' \
-                 f'{unexpected[:2]})' if missing or unexpected else str(err).splitlines()[-1].strip()
-        raise CheckpointError(f'checkpoint {path} does not fit the model of this config: {detail}') from err
+    shapes = [f'{key} {list(state_dict[key].shape)} vs {list(value.shape)}' for key, value in expected.items()
+              if key in state_dict and hasattr(state_dict[key], 'shape') and state_dict[key].shape != value.shape]
+    problems = [] if partial else [f'{len(keys)} {kind} keys (e.g. {keys[:2]})'
+                                   for kind, keys in (('missing', missing), ('unexpected', unexpected)) if keys]
+    problems += [f'{len(shapes)} other shapes (e.g. {shapes[:2]})'] if shapes else []
+    if partial and len(missing) == len(expected):
+        problems.append(f'no key in common (e.g. {unexpected[:2]} against {missing[:2]})')
+    if problems:
+        raise CheckpointError(f'checkpoint {path} does not fit the model of this config: {", ".join(problems)}'
+                              + (' (a partial load, load_partial=True)' if partial else ''))
+    return missing
+
+
+def load_weights_strictly(model: nn.Module, path: str, checkpoint: Optional[dict] = None) -> None:
+    """Loads the weights of checkpoint ``path`` (``checkpoint``: its content when already read) into ``model``
+    after :func:`check_fits`: weights of another model must not pass silently, nor a supernet's records (e.g.
+    BCNet's loss records) go missing."""
+    checkpoint = load_checkpoint_file(path) if checkpoint is None else checkpoint
+    check_fits(model, checkpoint, path)
+    model.load_state_dict(checkpoint_weights(checkpoint), strict=True)
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """A short content hash of a model's weights and buffers (names, shapes, values), whatever file they came
+    from: what a resumed search must find loaded again."""
+    digest = hashlib.sha1()
+    for key, value in model.state_dict().items():
+        digest.update(f'{key}{list(value.shape)}{value.dtype}'.encode())
+        digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+                      if value.numel() else b'')
+    return digest.hexdigest()[:16]
+
+
+def save_checkpoint_atomically(checkpoint: dict, path: str) -> None:
+    """``torch.save`` through a temporary file of the same directory renamed over ``path``: a crash or a full disk
+    leaves the previous file (or none), never a truncated one."""
+    with atomic_write(path, binary=True) as f:
+        torch.save(checkpoint, f)

@@ -5,8 +5,8 @@ import json
 import sys
 from typing import Any, Callable, Iterator
 
-from .config import BUILD_MISTAKES, is_build_mistake
-from .errors import WidthSearchError
+from .config import BUILD_MISTAKES, describe_build_mistake, is_build_mistake
+from .errors import WidthSearchError, describe, is_user_os_error
 
 
 def add_debug_flag(parser: argparse.ArgumentParser) -> None:
@@ -14,21 +14,39 @@ def add_debug_flag(parser: argparse.ArgumentParser) -> None:
                         help='show the traceback of a user\'s mistake too (internal errors always show theirs)')
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a count that must check or do something (``--random 0`` would check nothing)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse ``type``: a tolerance (a negative one would fail every comparison, nan pass none)."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f'must be a number >= 0, got {text}')
+    return value
+
+
 @contextlib.contextmanager
 def tool_session(json_output: bool, debug: bool = False) -> Iterator[None]:
     """Runs a tool's work. With ``--json``, anything the libraries print goes to stderr so that stdout carries
-    only the JSON. A user's mistake (an mmwidth error, a missing file, a config value MMEngine's builders reject,
-    also where the runner builds parts late, e.g. the data loaders) ends the tool with ``error: <what is wrong>``
+    only the JSON. A user's mistake (an mmwidth error; a missing file, an unwritable directory or a full disk;
+    a config value or key a builder or constructor rejects, also where the runner builds parts late, e.g. the
+    data loaders or the training loop) ends the tool with ``error: <what is wrong>``
     and exit status 2 (with ``debug``, with its traceback too); any other exception is a bug and keeps its
     traceback."""
     redirect = contextlib.redirect_stdout(sys.stderr) if json_output else contextlib.nullcontext()
     try:
         with redirect:
             yield
-    except (WidthSearchError, FileNotFoundError, *BUILD_MISTAKES) as err:
-        if debug or not (isinstance(err, (WidthSearchError, FileNotFoundError)) or is_build_mistake(err)):
+    except (WidthSearchError, OSError, *BUILD_MISTAKES) as err:
+        if debug or not (isinstance(err, WidthSearchError) or is_user_os_error(err) or is_build_mistake(err)):
             raise
-        print(f'error: {err}', file=sys.stderr)
+        message = describe(err) if isinstance(err, (WidthSearchError, OSError)) else describe_build_mistake(err)
+        print(f'error: {message}', file=sys.stderr)
         sys.exit(2)
 
 

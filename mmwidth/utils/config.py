@@ -1,10 +1,12 @@
 """Configs: loading with clear errors, building models in their default scope, and the task's input size."""
+import argparse
 import copy
 import os.path as osp
 import traceback
 from typing import Optional, Sequence, Tuple, Union
 
-from mmengine.config import Config, DictAction  # noqa: F401  (DictAction: re-exported for the tools)
+from mmengine.config import Config
+from mmengine.config import DictAction as MMEngineDictAction
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
@@ -14,15 +16,26 @@ from .errors import ConfigError
 # failing custom import, a bad key or value); anything else is left to propagate with its traceback.
 CONFIG_FILE_ERRORS = (SyntaxError, NameError, ImportError, OSError, KeyError, ValueError, TypeError,
                       AttributeError)
-# Mistakes in a config's values that MMEngine itself finds while building from it (an unknown type in a registry,
-# a missing "type", arguments the constructor does not take or lacks, inconsistent runner parts), recognised by
-# the innermost frame lying in these MMEngine modules; errors raised deeper (inside a model's own code) are bugs.
+# Mistakes in a config's values found while building from it (an unknown type in a registry, a missing "type",
+# inconsistent runner parts, arguments or values a constructor refuses): see is_build_mistake; errors raised
+# deeper (inside the code a constructor runs, e.g. a model's tracing) are bugs and keep their traceback.
 BUILD_MISTAKES = (KeyError, TypeError, ValueError)
 BUILD_MODULES = ('mmengine/registry/', 'mmengine/runner/runner.py')
 
 # Transforms that decide the network input size, with the key holding that size.
 SIZE_TRANSFORMS = (('CenterCrop', 'crop_size'), ('RandomCrop', 'crop_size'), ('RandomResizedCrop', 'scale'),
                    ('Resize', 'scale'), ('ResizeEdge', 'scale'), ('RandomResize', 'scale'))
+
+
+class DictAction(MMEngineDictAction):
+    """MMEngine's ``--cfg-options`` action, refusing an item without ``=`` in the usual one line of argparse
+    rather than with a traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                raise argparse.ArgumentError(self, f'{item!r} is not key=value (e.g. train_cfg.max_iters=100)')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -61,15 +74,42 @@ def build_model(cfg: Config) -> nn.Module:
     except BUILD_MISTAKES as err:
         if not is_build_mistake(err):
             raise
-        raise ConfigError(f'cannot build the model of this config: {type(err).__name__}: {err}') from err
+        raise ConfigError(f'cannot build the model of this config: {describe_build_mistake(err)}') from err
 
 
 def is_build_mistake(err: BaseException) -> bool:
-    """Whether MMEngine's building machinery itself rejected a config value (see ``BUILD_MODULES``), rather than
-    the code of what it built failing."""
+    """Whether a config value or key was rejected, rather than built code failing: MMEngine's building machinery
+    raised it (see ``BUILD_MODULES``: an unknown type, a missing ``type``), or the constructor a registry called
+    did, itself or through its ``super().__init__`` chain (an argument it does not take or lacks, a value it
+    refuses, e.g. ``IterBasedTrainLoop``'s ``int(max_iters)``), not code it ran."""
     frames = traceback.extract_tb(err.__traceback__)
-    return isinstance(err, BUILD_MISTAKES) and bool(frames) and \
-        any(module in frames[-1].filename.replace('\\', '/') for module in BUILD_MODULES)
+    if not isinstance(err, BUILD_MISTAKES) or not frames:
+        return False
+    return any(module in frames[-1].filename.replace('\\', '/') for module in BUILD_MODULES) or \
+        rejecting_constructor(err) is not None
+
+
+def rejecting_constructor(err: BaseException) -> Optional[str]:
+    """The class whose constructor, called by a registry (``build_from_cfg``), raised ``err`` itself or through
+    its ``super().__init__`` chain; None when it came from elsewhere (deeper code, no registry)."""
+    frames, tb = [], err.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    builds = [i for i, frame in enumerate(frames) if frame.f_code.co_name == 'build_from_cfg']
+    if not builds or builds[-1] == len(frames) - 1:
+        return None
+    constructors = frames[builds[-1] + 1:]
+    if any(frame.f_code.co_name != '__init__' for frame in constructors):
+        return None
+    return type(constructors[0].f_locals.get('self')).__name__
+
+
+def describe_build_mistake(err: BaseException) -> str:
+    """``<the rejecting class>: <error type>: <message>``, e.g. ``IterBasedTrainLoop: ValueError: invalid literal
+    for int() with base 10: 'abc'``."""
+    rejecting = rejecting_constructor(err)
+    return f'{rejecting + ": " if rejecting else ""}{type(err).__name__}: {err}'
 
 
 def _pipelines(cfg: Config):

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .config import BUILD_MISTAKES, DictAction, is_build_mistake, load_config
+from .config import BUILD_MISTAKES, DictAction, describe_build_mistake, is_build_mistake, load_config
 from .distributed import init_cpu_distributed
 from .checkpoint import check_checkpoint_file
 from .cli import add_debug_flag
@@ -51,11 +51,30 @@ def setup_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def add_loading_rule(cfg: Config) -> None:
+    """Gives the runner of ``cfg`` mmwidth's loading rule, :class:`mmwidth.CheckpointFitHook` (every checkpoint
+    loaded must fit the model, unless the config's ``load_partial=True`` makes ``load_from`` a deliberate partial
+    load), and checkpoints written atomically (``CheckpointHook`` on the ``mmwidth_atomic`` file backend). A
+    missing or truncated ``load_from`` is named before anything is built."""
+    if cfg.get('load_from'):
+        check_checkpoint(cfg.load_from)
+    partial = cfg.get('load_partial', False)
+    if not isinstance(partial, bool):
+        raise ConfigError(f'load_partial must be True or False, got {partial!r}')
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(hook.get('type', '')).endswith('CheckpointFitHook') for hook in hooks):
+        cfg.custom_hooks = hooks + [dict(type='mmwidth.CheckpointFitHook', partial=partial)]
+    checkpoint_hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint_hook and not checkpoint_hook.get('backend_args') and not checkpoint_hook.get('out_dir'):
+        checkpoint_hook.backend_args = dict(backend='mmwidth_atomic')
+
+
 def build_runner(cfg: Config) -> Runner:
-    """The config's ``runner_type`` if it names one, else MMEngine's runner."""
+    """The config's ``runner_type`` if it names one, else MMEngine's runner, with :func:`add_loading_rule`."""
+    add_loading_rule(cfg)
     try:
         return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     except BUILD_MISTAKES as err:
         if not is_build_mistake(err):
             raise
-        raise ConfigError(f'cannot build the runner of this config: {type(err).__name__}: {err}') from err
+        raise ConfigError(f'cannot build the runner of this config: {describe_build_mistake(err)}') from err

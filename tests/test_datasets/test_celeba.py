@@ -111,6 +111,10 @@ ERRORS = [
     (dict(partition=replace_line(partition_lines(), 2, '000002.jpg 3')),
      r"list_eval_partition.txt, line 2: expected \"<file> <0\|1\|2>\", got '000002.jpg 3'"),
     (dict(partition=partition_lines()[:-1]), r'list_eval_partition.txt: no partition for image 000006.jpg'),
+    (dict(attributes=attribute_lines() + [attribute_lines()[3]]),
+     r'list_attr_celeba.txt, line 9: image 000002.jpg is listed again \(first on line 4\)'),
+    (dict(partition=partition_lines() + ['000001.jpg 2']),
+     r'list_eval_partition.txt, line 7: image 000001.jpg is listed again \(first on line 1\)'),
 ]
 
 
@@ -120,6 +124,21 @@ def test_format_errors_name_file_and_line(tmp_path, broken, message):
     with pytest.raises(DatasetError, match=message) as error:
         CelebA(data_root=str(root), split='train')
     assert str(root) in str(error.value) and '\n' not in str(error.value)
+
+
+def test_undecodable_list_and_empty_image_are_named(tmp_path):
+    root = write_release(tmp_path / 'celeba')
+    partition = root / 'list_eval_partition.txt'
+    lines = partition.read_bytes().split(b'\n')
+    lines[2] = lines[2].replace(b'.jpg', b'.jp\xe9')  # Latin-1, not UTF-8
+    partition.write_bytes(b'\n'.join(lines))
+    with pytest.raises(DatasetError, match=r"list_eval_partition.txt, line 3: not UTF-8 text \(byte b'\\xe9' at "
+                                           r'column 10\)'):
+        CelebA(data_root=str(root), split='train')
+    root = write_release(tmp_path / 'empty')
+    (root / 'img_align_celeba' / '000005.jpg').write_bytes(b'')
+    with pytest.raises(DatasetError, match=r'list_attr_celeba.txt, line 7: image .*000005.jpg is empty \(0 bytes\)'):
+        CelebA(data_root=str(root), split='train')
 
 
 def test_missing_files(tmp_path):

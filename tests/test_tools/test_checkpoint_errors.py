@@ -1,32 +1,13 @@
 """Every tool that reads a checkpoint fails in one line naming the file when the checkpoint is truncated, and the
 search refuses the weights of another model (strict loading); nothing is written as a result."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import DIGITS_SEARCH as SEARCH
+from conftest import DIGITS_SUPERNET as SUPERNET
+from conftest import ROOT, one_line_error, tool
 from mmengine.config import Config
 
 from mmwidth.utils.config import build_model
-
-ROOT = Path(__file__).resolve().parents[2]
-SUPERNET = 'configs/bcnet/bcnet_cbm-resnet_digits.py'
-SEARCH = 'configs/bcnet/bcnet_cbm-resnet_search_digits.py'
-
-
-def tool(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / 'tools' / script), *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-
-
-def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
-    assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr[-3000:]
-    assert all(word in errors[0] for word in words), errors[0]
-    return errors[0]
 
 
 @pytest.fixture(scope='module')

@@ -35,6 +35,21 @@ class HonestErrorsModel(nn.Module):
         self.conv = nn.Conv2d(3, channels // (0 if broken else 1), 1)
 
 
+def _halve(channels):
+    return channels / 2 + None  # a bug in code the constructor runs: a TypeError that no config value explains
+
+
+@MODELS.register_module(force=True)
+class HonestErrorsStrictModel(nn.Module):
+    """Rejects a value itself (a config mistake), or fails in a helper it calls (a bug)."""
+
+    def __init__(self, channels: int, helper_bug: bool = False):
+        super().__init__()
+        if channels < 1:
+            raise ValueError(f'channels must be >= 1, got {channels}')
+        self.conv = nn.Conv2d(3, _halve(channels) if helper_bug else channels, 1)
+
+
 def config(**model) -> Config:
     return Config(dict(default_scope='mmwidth', model=model))
 
@@ -50,6 +65,13 @@ def test_bug_in_a_model_keeps_its_exception():
 def test_config_mistakes_are_config_errors(model, words):
     with pytest.raises(ConfigError, match=words):
         build_model(config(**model))
+
+
+def test_a_constructor_rejecting_a_value_is_a_mistake_a_failing_helper_a_bug():
+    with pytest.raises(ConfigError, match='HonestErrorsStrictModel: ValueError: channels must be >= 1, got 0'):
+        build_model(config(type='HonestErrorsStrictModel', channels=0))
+    with pytest.raises(TypeError, match='unsupported operand'):
+        build_model(config(type='HonestErrorsStrictModel', channels=4, helper_bug=True))
 
 
 def test_broken_config_file_is_a_config_error(tmp_path):

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mmwidth.apis import verify_subnets
-from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
+from mmwidth.utils.cli import add_debug_flag, non_negative_float, positive_int, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -15,10 +15,11 @@ def parse_args():
     parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument('--subnet', help='SUBNET.json to check')
-    which.add_argument('--random', type=int, metavar='N', help='check N random subnets')
+    which.add_argument('--random', type=positive_int, metavar='N', help='check N random subnets')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--atol', type=float, default=1e-4, help='output difference accepted at any scale')
-    parser.add_argument('--rtol', type=float, default=1e-5,
+    parser.add_argument('--atol', type=non_negative_float, default=1e-4,
+                        help='output difference accepted at any scale')
+    parser.add_argument('--rtol', type=non_negative_float, default=1e-5,
                         help='output difference accepted per unit of the largest output (float32 rounding)')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')

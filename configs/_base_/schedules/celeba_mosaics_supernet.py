@@ -1,5 +1,6 @@
 # Supernet training on the embedded digit mosaics: a few hundred iterations of 32 mosaics, a few minutes on 2 CPU
-# cores. Iteration-based: change the length with --cfg-options train_cfg.max_iters=N param_scheduler.1.end=N.
+# cores. Iteration-based: change the length with --cfg-options train_cfg.max_iters=N param_scheduler.1.end=N
+# (N > 20, the warm-up's length: a shorter run keeps param_scheduler as it is).
 _base_ = ['../datasets/celeba_digit_mosaics_bs64.py', '../default_runtime.py']
 
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True))

@@ -1,5 +1,6 @@
 # Detector supernet training on the embedded digits detection set, iteration-based (change the length with
-# --cfg-options train_cfg.max_iters=N, keeping the cosine schedule's `end` in step: param_scheduler.1.end=N).
+# --cfg-options train_cfg.max_iters=N, keeping the cosine schedule's `end` in step: param_scheduler.1.end=N;
+# N > 50, the warm-up's length: a shorter run keeps param_scheduler as it is, the cosine part never starts).
 _base_ = ['../datasets/digits_coco_detection.py', 'mmdet::_base_/default_runtime.py']
 # AdamW: from scratch it learns these detectors about twice as fast as SGD (box mAP of the largest FCOS subnet on
 # the held-out images after 200 / 400 iterations: 0.073 / 0.125 with AdamW lr 2e-3, 0.039 / 0.090 with SGD lr 0.02)
