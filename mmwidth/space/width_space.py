@@ -132,10 +132,9 @@ class WidthSpace:
                    exclude: Sequence[str] = (), strict: bool = True, **options) -> 'WidthSpace':
         """Traces ``model`` at ``input_shape`` (C, H, W) and builds its width space."""
         graph = ChannelTracer(scope=scope, exclude=exclude, strict=strict).trace(model, input_shape)
-        if not any(group.searchable for group in graph.groups):
-            raise ConfigError(f'width_space: no searchable channel group in {type(model).__name__}'
-                              + (f' under scope={list(scope)}' if scope else '') + ' (a scope names module '
-                              'prefixes such as "backbone")')
+        if scope and not any(group.searchable for group in graph.groups):
+            raise ConfigError(f'width_space: no searchable channel group in {type(model).__name__} under '
+                              f'scope={list(scope)} (a scope names module prefixes such as "backbone")')
         return cls(graph, **options)
 
     @classmethod
