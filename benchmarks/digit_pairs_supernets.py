@@ -5,7 +5,6 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -16,6 +15,7 @@ from mmwidth.ground_truth.standalone import Recipe
 from mmwidth.utils.config import load_config
 from mmwidth.utils.entry_points import build_runner
 from mmwidth.utils.errors import WidthSearchError
+from mmwidth.utils.files import atomic_write
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ALGORITHMS = ('autoslim', 'bcnet', 'bcnetv2', 'cafenet')
@@ -115,19 +115,18 @@ def train(cfg, settings: dict) -> tuple:
     return runner, trained
 
 
-def read_json(path: str) -> Optional[dict]:
+def read_json(path: str, default=None):
     if not osp.isfile(path):
-        return None
+        return default
     with open(path) as f:
         return json.load(f)
 
 
-def write_json(path: str, data: dict) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+def write_json(path: str, data) -> None:
+    """Written atomically, so an interruption never leaves half a file for a rerun to read."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with atomic_write(path) as f:
+        json.dump(data, f, indent=1, sort_keys=True)
 
 
 def trained_supernet(algorithm: str, seed: int, passes: int, work_root: str, table_path: str) -> tuple:

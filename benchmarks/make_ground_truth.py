@@ -32,6 +32,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import mmwidth.models  # noqa: E402,F401  (registers the CBM backbones)
+from digit_pairs_supernets import read_json, write_json  # noqa: E402
 from mmwidth.datasets.digit_pairs import DISTORTION  # noqa: E402
 from mmwidth.ground_truth.ranking import kendall_tau, table_record, table_statistics  # noqa: E402
 from mmwidth.ground_truth.standalone import PairTensors, Recipe, train_subnet  # noqa: E402
@@ -58,32 +59,16 @@ def parse_args():
     return parser.parse_args()
 
 
-def read_json(path: str, default):
-    if not osp.isfile(path):
-        return default
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json(path: str, data) -> None:
-    """Written to a temporary file and renamed, so an interruption never leaves half a file."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def run_key(run: Run) -> str:
     arch, seed, multiple = run
     return f'{arch}/{seed}' + ('' if multiple == 1 else f'@{multiple}x')
 
 
-def planned_runs(recipe: Recipe, args) -> List[Run]:
+def planned_runs(recipe: Recipe, archs: List[str], args) -> List[Run]:
     """The convergence check's runs (1x and 2x, seed 0) first, then the table's, in chunks of archs trained
     with every seed before the next chunk: a partial table already has a seed-to-seed tau."""
     check = choose_archs(recipe, args.convergence, args.arch_seed) if args.convergence >= 2 else []
     runs = [(arch, 0, multiple) for arch in check for multiple in (1, 2)]
-    archs = choose_archs(recipe, args.num_archs, args.arch_seed)
     runs += [(arch, seed, 1) for i in range(0, len(archs), CHUNK) for seed in range(args.seeds)
              for arch in archs[i:i + CHUNK]]
     return list(dict.fromkeys(runs))  # a check arch's seed-0 run is also the table's
@@ -185,8 +170,9 @@ def prepare(args) -> Tuple[Recipe, List[Run], dict]:
     if meta.get('recipe', recipe.to_dict()) != recipe.to_dict():
         raise WidthSearchError(f'{args.out} was made with the recipe {meta["recipe"]}, not {recipe.to_dict()}: '
                                'choose another --out')
-    order = planned_runs(recipe, args)
-    costs = arch_costs(recipe, choose_archs(recipe, args.num_archs, args.arch_seed))  # the table's archs only
+    archs = choose_archs(recipe, args.num_archs, args.arch_seed)
+    order = planned_runs(recipe, archs, args)
+    costs = arch_costs(recipe, archs)  # the table's archs only (not the convergence check's)
     meta.update(recipe=recipe.to_dict(), dataset='mmwidth.DigitPairs (train 60000 / test 10000 pairs)',
                 distortion=DISTORTION,
                 convergence_archs=[arch for arch, _, multiple in order if multiple == 2],
@@ -212,8 +198,8 @@ def main():
         for process in workers:
             process.join()
     meta = read_json(osp.splitext(args.out)[0] + '.meta.json', {})
-    print(json.dumps({k: meta[k] for k in ('statistics', 'convergence', 'total_seconds', 'total_cpu_seconds', 'wall_span_seconds')
-                      if k in meta}))
+    summary = ('statistics', 'convergence', 'total_seconds', 'total_cpu_seconds', 'wall_span_seconds')
+    print(json.dumps({k: meta[k] for k in summary if k in meta}))
 
 
 if __name__ == '__main__':
