@@ -8,13 +8,16 @@ step, not only the space's quarters: mmwidth.search.uniform); and ``--random`` a
 FLOPs window [0.8 x budget, budget]. Each is trained from scratch with the ground truth's recipe
 (mmwidth.ground_truth.standalone, the table's ``.meta.json``) with ``--seeds`` seeds and tested on the
 ``test`` pairs. Prints per budget: FLOPs (fraction of the largest), top-1 mean +- std over seeds (random: over
-its subnets' means), and each method's gain over uniform.
+its subnets' means), and each method's gain over uniform. Dagger joins (``--no-pruning``: not): its kept channels
+at the budget, gated from the full network pretrained with the table's recipe, and the uniform subnet cut from
+the same network, both fine-tuned alike (digit_pairs_pruning.py); its gain is over that fine-tuned uniform one.
 
 Every supernet, search and retraining is kept under ``--work-dir``; a rerun reuses them.
 
     python benchmarks/search_vs_uniform.py [--table benchmarks/data/digit-pairs_cbm-resnet-8-16.json] [--json]
 """
 import argparse
+import os
 import os.path as osp
 import sys
 import time
@@ -24,9 +27,10 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
+from digit_pairs_pruning import pruned_rows  # noqa: E402
 from digit_pairs_supernets import ALGORITHMS, read_json, table_recipe, trained_supernet, write_json  # noqa: E402
 from mmwidth.apis.search import run_search  # noqa: E402
-from mmwidth.ground_truth.cbm_table import DIGIT_GROUPS, all_archs  # noqa: E402
+from mmwidth.ground_truth.cbm_table import DIGIT_GROUPS, all_archs, load_cbm_table  # noqa: E402
 from mmwidth.ground_truth.standalone import PairTensors, train_subnet  # noqa: E402
 from mmwidth.ground_truth.table_archs import arch_costs, recipe_space  # noqa: E402
 from mmwidth.search.uniform import uniform_subnet  # noqa: E402
@@ -45,8 +49,11 @@ def parse_args():
     parser.add_argument('--passes', type=int, default=12800, help='forward-backward passes of every supernet')
     parser.add_argument('--seeds', type=int, default=3, help='retraining seeds of every subnet')
     parser.add_argument('--random', type=int, default=5, help='random subnets per budget')
+    parser.add_argument('--no-pruning', dest='pruning', action='store_false',
+                        help='leave out Dagger and the uniform subnet fine-tuned from the pretrained full network')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'supernet_ranking'),
                         help='shared with supernet_ranking.py, so the supernets are trained once')
+    parser.add_argument('--plot', help='also draw the table and every subnet found here into this image')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -82,14 +89,22 @@ def retrained(recipe, channels: dict, args, data) -> dict:
     """Test top-1 of ``channels`` trained from scratch with each seed (runs cached in the work dir)."""
     path = osp.join(args.work_dir, 'retrained.json')
     runs = read_json(path) or {}
-    key = ','.join(str(channels[name]) for name in DIGIT_GROUPS['resnet'])
+    key = channels_key(channels)
     accuracies = []
     for seed in range(args.seeds):
         if f'{key}/{seed}' not in runs:
             runs[f'{key}/{seed}'] = train_subnet(recipe, channels, seed, data)
             write_json(path, runs)
         accuracies.append(runs[f'{key}/{seed}']['accuracy'])
-    return dict(channels=key, accuracy=accuracies, mean=float(np.mean(accuracies)),
+    return summary(key, accuracies)
+
+
+def channels_key(channels: dict) -> str:
+    return ','.join(str(channels[name]) for name in DIGIT_GROUPS['resnet'])
+
+
+def summary(channels: str, accuracies: list) -> dict:
+    return dict(channels=channels, accuracy=accuracies, mean=float(np.mean(accuracies)),
                 std=float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0)
 
 
@@ -100,14 +115,22 @@ def budget_rows(recipe, budget: float, space, data, args) -> list:
     rows = [dict(method=name, flops_fraction=space.flops(channels) / full, **retrained(recipe, channels, args, data))
             for name, channels in subnets]
     drawn = random_subnets(recipe, space, budget, args.random, 0)
-    randoms = [retrained(recipe, channels, args, data) for channels in drawn]
+    randoms = [dict(retrained(recipe, channels, args, data), flops_fraction=space.flops(channels) / full)
+               for channels in drawn]
     means = [r['mean'] for r in randoms]
     rows.append(dict(method=f'random (x{len(randoms)})', mean=float(np.mean(means)), std=float(np.std(means, ddof=1)),
-                     flops_fraction=float(np.mean([space.flops(channels) for channels in drawn]) / full),
-                     subnets=randoms))
+                     flops_fraction=float(np.mean([r['flops_fraction'] for r in randoms])), subnets=randoms))
     uniform = rows[0]['mean']
     for row in rows:
         row['gain_over_uniform'] = row['mean'] - uniform
+    if args.pruning:
+        pruned = [dict(method=name, flops_fraction=space.flops(run['channels']) / full,
+                       **summary(channels_key(run['channels']), run['accuracy']))
+                  for name, run in pruned_rows(recipe, budget, space, data, args.seeds, args.work_dir)]
+        baseline = next(row['mean'] for row in pruned if row['method'].startswith('uniform'))
+        for row in pruned:  # against the uniform subnet fine-tuned from the same pretrained network
+            row['gain_over_uniform'] = row['mean'] - baseline
+        rows += pruned
     return rows
 
 
@@ -118,7 +141,40 @@ def benchmark(args) -> dict:
     start = time.time()
     data = PairTensors(recipe.image_size, distortion=meta['distortion'])
     budgets = {f'{budget:g}': budget_rows(recipe, budget, space, data, args) for budget in args.budgets}
-    return dict(recipe=recipe.to_dict(), seeds=args.seeds, budgets=budgets, seconds=round(time.time() - start))
+    result = dict(recipe=recipe.to_dict(), seeds=args.seeds, budgets=budgets, seconds=round(time.time() - start))
+    if args.plot:
+        plot(result, load_cbm_table(args.table), space.flops(space.full()), args.plot)
+    return result
+
+
+def plot(result: dict, table: dict, full_flops: float, path: str) -> None:
+    """Test top-1 vs FLOPs of the table's archs (grey), with each budget's subnets marked (retrained mean)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(8, 5))
+    axes.scatter([r['flops'] / full_flops for r in table.values()], [r['mean'] for r in table.values()], s=8,
+                 color='0.75', label='table archs (stand-alone, 2 seeds)')
+    markers = dict(uniform='*', autoslim='v', bcnet='o', bcnetv2='s', cafenet='D')
+    for rows in result['budgets'].values():
+        for row in rows:
+            if row['method'].startswith('random'):
+                axes.scatter([r['flops_fraction'] for r in row['subnets']], [r['mean'] for r in row['subnets']],
+                             marker='x', color='k', label='random in the budget window')
+            elif row['method'] in markers:
+                axes.errorbar(row['flops_fraction'], row['mean'], yerr=row['std'], fmt=markers[row['method']],
+                              markersize=9 if row['method'] == 'uniform' else 6, label=row['method'])
+    for budget in result['budgets']:
+        axes.axvline(float(budget), color='0.5', linestyle=':', linewidth=1)
+    handles = dict(zip(*reversed(axes.get_legend_handles_labels())))
+    axes.legend(handles.values(), handles.keys(), loc='lower right')
+    axes.set_xlabel('FLOPs (fraction of the largest subnet)')
+    axes.set_ylabel('test top-1 (%), trained from scratch')
+    axes.set_title('digit pairs, CBM ResNet at 8/16 channels: searched vs uniform widths')
+    figure.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def print_table(result: dict) -> None:

@@ -110,12 +110,24 @@ def build_subnet(recipe: Recipe, channels: Mapping[str, int]) -> torch.nn.Module
                              width_space=dict(input_shape=recipe.input_shape)))
 
 
-def train_subnet(recipe: Recipe, channels: Mapping[str, int], seed: int, data: PairTensors) -> dict:
-    """Trains a subnet from scratch on the train split; returns its test top-1 (%) and the wall and CPU seconds
-    the run took."""
+def train_subnet(recipe: Recipe, channels: Mapping[str, int], seed: int, data: PairTensors,
+                 weights: Optional[Mapping[str, torch.Tensor]] = None) -> dict:
+    """Trains a subnet on the train split, from scratch or, to fine-tune a pruned or shrunk model, from
+    ``weights`` (the state dict of the exported model of ``channels``); returns its test top-1 (%) and the wall
+    and CPU seconds the run took."""
     start, cpu_start = time.time(), time.process_time()
     torch.manual_seed(seed)
-    model = build_subnet(recipe, channels).to(data.device)
+    model = build_subnet(recipe, channels)
+    if weights is not None:
+        model.load_state_dict(weights, strict=True)
+    fit(model.to(data.device), recipe, seed, data)
+    return dict(accuracy=evaluate(model, data.images['test'], data.labels['test']),
+                seconds=round(time.time() - start, 2), cpu_seconds=round(time.process_time() - cpu_start, 2))
+
+
+def fit(model: torch.nn.Module, recipe: Recipe, seed: int, data: PairTensors) -> None:
+    """Trains ``model`` in place with the recipe's schedule on shifted batches of the train split drawn with
+    ``seed``."""
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=0.9, nesterov=True,
                                 weight_decay=recipe.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, recipe.lr_factor)
@@ -130,8 +142,6 @@ def train_subnet(recipe: Recipe, channels: Mapping[str, int], seed: int, data: P
         loss.backward()
         optimizer.step()
         scheduler.step()
-    return dict(accuracy=evaluate(model, data.images['test'], data.labels['test']),
-                seconds=round(time.time() - start, 2), cpu_seconds=round(time.process_time() - cpu_start, 2))
 
 
 @torch.no_grad()

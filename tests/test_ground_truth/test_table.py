@@ -1,15 +1,17 @@
 """The shipped capacity-sensitive ground truth (benchmarks/data/digit-pairs_cbm-resnet-8-16.json): its archs, costs
 and statistics recomputed from its rows, and the recipe that made it."""
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from mmwidth.datasets.digit_pairs import DISTORTION
 from mmwidth.ground_truth.cbm_table import cbm_model_cfg, load_cbm_table
 from mmwidth.ground_truth.ranking import table_statistics
-from mmwidth.ground_truth.standalone import PairTensors, Recipe, train_subnet
+from mmwidth.ground_truth.standalone import PairTensors, Recipe, build_subnet, evaluate, fit, train_subnet
 from mmwidth.ground_truth.table_archs import arch_costs, choose_archs, recipe_space
 from mmwidth.utils.errors import ConfigError
 
@@ -47,14 +49,33 @@ def test_shipped_table_rows_costs_and_statistics(shipped):
     assert recomputed == pytest.approx(meta['statistics'])
 
 
-def test_recipe_schedule_and_learning():
+@pytest.fixture(scope='module')
+def pairs():
+    return PairTensors(Recipe().image_size)
+
+
+def test_recipe_schedule_and_learning(pairs):
     recipe = Recipe(iterations=120, warmup=20)
     assert recipe.lr_factor(0) == pytest.approx(1 / 20) and recipe.lr_factor(19) == pytest.approx(1.0)
     assert recipe.lr_factor(70) == pytest.approx(0.5) and recipe.lr_factor(119) < 0.01
-    data = PairTensors(recipe.image_size)
+    data = pairs
     result = train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)
     assert result['accuracy'] > 10  # chance is 1% on 100 classes
     assert train_subnet(recipe, recipe.arch_subnet('4444444'), 0, data)['accuracy'] == result['accuracy']
+
+
+def test_fine_tuning_starts_from_the_given_weights(pairs):
+    """A pruned model is fine-tuned from its inherited weights, not from a fresh initialisation."""
+    recipe = Recipe(iterations=120, warmup=20)
+    channels = recipe.arch_subnet('4444444')
+    torch.manual_seed(0)
+    model = build_subnet(recipe, channels)
+    fit(model, recipe, 0, pairs)
+    trained = evaluate(model, pairs.images['test'], pairs.labels['test'])
+    untrained = dataclasses.replace(recipe, iterations=0)
+    assert trained > 10
+    assert train_subnet(untrained, channels, 1, pairs, weights=model.state_dict())['accuracy'] == trained
+    assert train_subnet(untrained, channels, 1, pairs)['accuracy'] < 5  # chance is 1%
 
 
 def test_scaled_space_has_the_given_maxima_and_refuses_others():
