@@ -14,7 +14,7 @@ from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_supernet import DynamicSupernet
 from ..utils.config import build_model, infer_input_shape, load_config
-from ..utils.model_call import flatten_tensors, forward_tensor
+from ..utils.model_call import entry_outputs
 
 ConfigLike = Union[str, Config]
 SubnetLike = Union[str, Mapping[str, int]]
@@ -103,10 +103,10 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
             pattern_sets = {p: subnet_index_sets(space.full(), subnet, p, generator, space.blocks) for p in patterns}
         for pattern, index_sets in pattern_sets.items():
             with torch.no_grad(), supernet.subnet(index_sets):
-                dynamic = flatten_tensors(forward_tensor(model, inputs, space.graph.entry))
+                dynamic = entry_outputs(model, inputs, space.graph.entries)
             static = export_static_model(model, space, index_sets)
-            with torch.no_grad():
-                exported = flatten_tensors(forward_tensor(static, inputs, space.graph.entry))
+            with torch.no_grad():  # the loss-path heads too: what breaks training fails here
+                exported = entry_outputs(static, inputs, space.graph.entries)
             flops_counted, params_counted = count_flops_params(static, shape, space.graph.entry)
             compared = _compare_outputs(dynamic, exported)  # None: the outputs' shapes differ
             differences = [float('inf')] if compared is None else [diff for diff, _ in compared]

@@ -74,16 +74,24 @@ class ChannelGraph:
 
     ``entry`` is what was traced (see :mod:`mmwidth.utils.model_call`): ``'forward'``, or ``'extract_feat'`` for a
     model whose heads cannot run on a tensor alone; its FLOPs and outputs are those of that call.
+    ``extra_entries`` were traced too, without counting their MACs: heads that only the loss path runs (see
+    :func:`mmwidth.utils.model_call.head_entry`), whose layers follow the widths.
     """
     groups: List[ChannelGroup]
     layers: List[Layer]
     input_shape: Tuple[int, ...]
     other_params: Dict[str, int] = field(default_factory=dict)
     entry: str = 'forward'
+    extra_entries: Tuple[str, ...] = ()
     index: Dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
         self.index = {group.name: i for i, group in enumerate(self.groups)}
+
+    @property
+    def entries(self) -> Tuple[str, ...]:
+        """Every traced entry, the counted one first."""
+        return (self.entry, ) + self.extra_entries
 
     def group(self, name: str) -> ChannelGroup:
         return self.groups[self.index[name]]
@@ -114,4 +122,4 @@ class ChannelGraph:
             target.blocks = math.lcm(target.blocks, group.blocks)
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
-        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry)
+        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry, self.extra_entries)

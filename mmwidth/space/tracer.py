@@ -21,7 +21,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
 from ..utils.errors import WidthSearchError
-from ..utils.model_call import forward_tensor, trace_entries
+from ..utils.model_call import WHOLE_FORWARD, forward_tensor, loss_path_heads, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
 from .runtime_graph import RuntimeTraceError, record_graph
 
@@ -205,12 +205,16 @@ class ChannelTracer:
             tolerated inside them (their channels are just kept).
         strict: raise on unknown ops inside the scope and outside excluded modules (otherwise their channels are
             kept silently).
+        fixed_modules: module path prefixes that no trace needs to reach (training never runs them, or their
+            inputs keep their width); any other module whose parameters no trace uses is an error.
     """
 
-    def __init__(self, scope: Optional[Sequence[str]] = None, exclude: Sequence[str] = (), strict: bool = True):
+    def __init__(self, scope: Optional[Sequence[str]] = None, exclude: Sequence[str] = (), strict: bool = True,
+                 fixed_modules: Sequence[str] = ()):
         self.scope = None if scope is None else list(scope)
         self.exclude = list(exclude)
         self.strict = strict
+        self.fixed_modules = list(fixed_modules)
 
     # ---------------------------------------------------------------------------------------------- entry point
     def trace(self, model: nn.Module, input_shape: Sequence[int]) -> ChannelGraph:
@@ -223,40 +227,91 @@ class ChannelTracer:
         self._parent: List[int] = []
         self._layers: Dict[str, Layer] = {}
         self._module_output: Dict[str, int] = {}
-        graph, root = self._capture(model, tuple(input_shape))
-        values: Dict[fx.Node, Any] = {}
-        for node in graph.nodes:
-            values[node] = self._visit(node, values, root)
-        return self._finish(model, tuple(input_shape))
-
-    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> Tuple[fx.Graph, nn.Module]:
-        """The graph of the first entry (:func:`trace_entries`) that can be traced, with its root module."""
-        failures = []
+        self._reached: set = set()
+        self._counting = True
+        shape = tuple(input_shape)
         was_training = model.training
         model.eval()
         try:
-            for entry in trace_entries(model, self._scope):
-                root = _Entry(model, entry)
-                try:
-                    graph, how = self._fx_graph(root, input_shape), 'with torch.fx'
-                except ChannelTraceError as fx_error:
-                    try:
-                        graph, how = self._runtime_graph(root, input_shape), \
-                            f'by recording one forward pass ({fx_error})'
-                    except ChannelTraceError as err:
-                        failures.append(err)
-                        continue
-                self._entry = entry
-                print_log(f'traced {type(model).__name__}.{entry} {how}', logger='current')
-                if failures:
-                    print_log(f'the whole forward cannot run on a tensor alone ({failures[-1]}): the outputs of '
-                              f'{entry} stay fixed and FLOPs count {entry} only', logger='current')
-                return graph, root
+            self._entry, graph, root = self._capture(model, shape)
+            self._walk(graph, root)
+            self._extra_entries = self._trace_loss_path(model, shape)
         finally:
             model.train(was_training)
+        return self._finish(model, shape)
+
+    def _walk(self, graph: fx.Graph, root: nn.Module) -> None:
+        values: Dict[fx.Node, Any] = {}
+        for node in graph.nodes:
+            values[node] = self._visit(node, values, root)
+
+    def _trace_loss_path(self, model: nn.Module, input_shape: Tuple[int, ...]) -> List[str]:
+        """Traces the heads that only the loss path runs (:func:`loss_path_heads`) into the same groups, so that
+        their inputs follow the searched widths; their MACs are not counted (the traced entry does not run them).
+        Then every parameter that training uses must have been reached."""
+        if self._entry != WHOLE_FORWARD:  # the heads read the feature extractor's outputs, which stay fixed
+            return []
+        failures, traced = {}, []
+        self._counting = False
+        for entry in loss_path_heads(model, self._reached_module):
+            try:
+                graph, root, _ = self._capture_entry(model, entry, input_shape)
+            except ChannelTraceError as err:
+                failures[entry] = err
+                continue
+            self._walk(graph, root)
+            traced.append(entry)
+            print_log(f'traced {type(model).__name__}.{entry}, which only the loss path runs', logger='current')
+        missed = self._unreached(model)
+        if missed:
+            detail = '; '.join(f'{entry}: {err}' for entry, err in failures.items())
+            raise ChannelTraceError(
+                f'no trace of {type(model).__name__} reaches the parameterised module(s) {", ".join(missed)}, so '
+                'their input channels cannot follow the searched widths' + (f' ({detail})' if detail else '') +
+                f'. If training never runs them, or their inputs keep their width, declare them width_space '
+                f'fixed_modules={missed}.')
+        return traced
+
+    def _reached_module(self, module: nn.Module) -> bool:
+        return any(id(p) in self._reached for p in module.parameters())
+
+    def _unreached(self, model: nn.Module) -> List[str]:
+        """The outermost modules none of whose parameters a trace used (outside ``fixed_modules``)."""
+        missed: List[str] = []
+        for name, module in model.named_modules():
+            if any(name == m or name.startswith(m + '.') for m in missed + self.fixed_modules):
+                continue
+            params = list(module.parameters())
+            if params and not any(id(p) in self._reached for p in params):
+                missed.append(name)
+        return missed
+
+    def _capture(self, model: nn.Module, input_shape: Tuple[int, ...]) -> Tuple[str, fx.Graph, nn.Module]:
+        """The first entry (:func:`trace_entries`) that can be traced, with its graph and root module."""
+        failures = []
+        for entry in trace_entries(model, self._scope):
+            try:
+                graph, root, how = self._capture_entry(model, entry, input_shape)
+            except ChannelTraceError as err:
+                failures.append(err)
+                continue
+            print_log(f'traced {type(model).__name__}.{entry} {how}', logger='current')
+            if failures:
+                print_log(f'the whole forward cannot run on a tensor alone ({failures[-1]}): the outputs of '
+                          f'{entry} stay fixed and FLOPs count {entry} only', logger='current')
+            return entry, graph, root
         if len(failures) == 1:
             raise failures[0]
         raise ChannelTraceError('; '.join(str(err) for err in failures)) from failures[-1]
+
+    def _capture_entry(self, model: nn.Module, entry: str,
+                       input_shape: Tuple[int, ...]) -> Tuple[fx.Graph, nn.Module, str]:
+        """The graph of one entry, with torch.fx or, where that fails, by recording one forward pass."""
+        root = _Entry(model, entry)
+        try:
+            return self._fx_graph(root, input_shape), root, 'with torch.fx'
+        except ChannelTraceError as fx_error:
+            return self._runtime_graph(root, input_shape), root, f'by recording one forward pass ({fx_error})'
 
     @staticmethod
     def _runtime_graph(root: _Entry, input_shape: Tuple[int, ...]) -> fx.Graph:
@@ -380,6 +435,7 @@ class ChannelTracer:
             attr = graph_module
             for part in str(node.target).split('.'):
                 attr = getattr(attr, part)
+            self._reached.add(id(attr))
             return _Const(attr.shape) if isinstance(attr, torch.Tensor) else NOT_TENSOR
         if node.op == 'output':
             self._fix_value(args[0], 'model output')
@@ -387,6 +443,7 @@ class ChannelTracer:
         where = self._where(node)
         if node.op == 'call_module':
             module = graph_module.get_submodule(str(node.target))
+            self._reached.update(id(p) for p in module.parameters())
             return self._visit_module(_strip(str(node.target)), module, args, meta, where)
         return self._visit_function(node, _op_name(node), args, kwargs, meta, where)
 
@@ -507,7 +564,10 @@ class ChannelTracer:
         return self._module_output[name]
 
     def _record(self, name: str, layer: Layer) -> None:
-        """Records a layer; a layer called again (shared heads) adds its MACs and ties its inputs."""
+        """Records a layer; a layer called again (shared heads) adds its MACs and ties its inputs. Layers of the
+        loss-path traces add no MACs: the counted entry does not run them."""
+        if not self._counting:
+            layer.macs_coef = 0
         known = self._layers.get(name)
         if known is None:
             self._layers[name] = layer
@@ -816,7 +876,8 @@ class ChannelTracer:
         _name_groups(groups, [self._groups[r] for r in roots])
         layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
         other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
-        return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=self._entry)
+        return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=self._entry,
+                            extra_entries=tuple(self._extra_entries))
 
     def _policy_reasons(self, producers: List[str], modules: Dict[str, nn.Module]) -> List[str]:
         """Why a group that the graph allows to change is still kept (scope, exclusions, frozen layers)."""

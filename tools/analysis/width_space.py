@@ -22,7 +22,8 @@ def main():
     if args.json:
         print_json(report)
         return
-    print(f'input shape {report["input_shape"]}: {len(report["groups"])} searchable groups')
+    print(f'traced {", ".join(report["entries"])} at input shape {report["input_shape"]}: '
+          f'{len(report["groups"])} searchable groups')
     for group in report['groups']:
         print(f'  {group["name"]:<48} {group["channels"]:>6} channels  {len(group["members"])} members')
     print(f'{len(report["fixed"])} fixed groups')
