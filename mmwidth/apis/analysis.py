@@ -7,7 +7,7 @@ from mmengine.config import Config
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..estimators.counter import count_flops_params
+from ..estimators.counter import count_flops_params, count_per_module
 from ..export.static_model import export_static_model
 from ..sharing.index_sets import subnet_index_sets
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet
@@ -72,7 +72,8 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     exported model (``output_scale``: the largest over all outputs): with randomised norms some networks (e.g.
     MobileOne) give outputs of 1e5, where float32 rounding alone differs by 1e-2, while a wrong channel differs by
     a sizeable part of the scale.
-    Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
+    Returns one row per (subnet, pattern) with ``ok`` set when everything matches, and where the counts differ
+    ``differing_modules`` (:func:`count_differences`).
     """
     model, space, _ = load_model_and_space(config, input_shape)
     entries = [_read(s) for s in subnets or []]
@@ -116,9 +117,26 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
                        params_counted=params_counted)
             # each output tensor at its own scale: a detector's small box deltas are not judged by its large scores
             outputs_match = compared is not None and all(diff <= atol + rtol * scale for diff, scale in compared)
-            row['ok'] = outputs_match and row['flops'] == flops_counted and row['params'] == params_counted
+            counts_match = row['flops'] == flops_counted and row['params'] == params_counted
+            row['ok'] = outputs_match and counts_match
+            if not counts_match:
+                row['differing_modules'] = count_differences(space, subnet, static)
             rows.append(row)
     return rows
+
+
+def count_differences(space: WidthSpace, subnet: Mapping[str, int], static: nn.Module) -> List[str]:
+    """The modules whose analytic FLOPs or params at ``subnet`` differ from a module-by-module count of its
+    exported model ``static``, each as ``'name: FLOPs a (counted b), params c (counted d)'``."""
+    analytic = space.estimator.per_module(subnet)
+    counted = count_per_module(static, space.graph.input_shape, space.graph.entry)
+    found = []
+    for name in sorted(set(analytic) | set(counted)):
+        (flops, params), (flops_counted, params_counted) = analytic.get(name, (0, 0)), counted.get(name, (0, 0))
+        if (flops, params) != (flops_counted, params_counted):
+            found.append(f'{name or "<model>"}: FLOPs {flops:,} (counted {flops_counted:,}), params {params:,} '
+                         f'(counted {params_counted:,})')
+    return found
 
 
 def _read(subnet: SubnetLike) -> Mapping[str, object]:

@@ -10,7 +10,7 @@ convs, group norms) enters the form as its number of block rows ``w / b``: a gro
 ``C_out * C_in / groups`` is then an integer coefficient times ``(C_out / b_out) (C_in / b_in)``, since its
 groups divide ``b_out``.
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,26 +26,36 @@ class ResourceEstimator:
 
     def __init__(self, graph: ChannelGraph, names: Sequence[str], scope: Optional[str] = None):
         self.names = list(names)
-        inside = (lambda name: True) if scope is None else (lambda name: name.startswith(scope + '.'))  # noqa: E731
-        num_groups = len(graph.groups)
+        self._graph = graph
+        self._scope = scope
         self._blocks = np.array([graph.group(name).blocks for name in self.names], dtype=np.int64)
-        macs = np.zeros((num_groups + 1, num_groups + 1), dtype=np.int64)
-        params = np.zeros_like(macs)
-        params[0, 0] = sum(size for name, size in graph.other_params.items() if inside(name))
-        for layer in graph.layers:
-            if inside(layer.name):
-                self._add_layer(graph, layer, macs, params)
         # Fold the fixed groups in at their full widths: w~ = P [1, s], s = widths of the searchable groups.
-        fold = np.zeros((num_groups + 1, len(self.names) + 1), dtype=np.int64)
-        fold[0, 0] = 1
+        self._fold = np.zeros((len(graph.groups) + 1, len(self.names) + 1), dtype=np.int64)
+        self._fold[0, 0] = 1
         position = {name: i + 1 for i, name in enumerate(self.names)}
         for gid, group in enumerate(graph.groups):
             if group.name in position:
-                fold[gid + 1, position[group.name]] = 1
+                self._fold[gid + 1, position[group.name]] = 1
             else:
-                fold[gid + 1, 0] = group.channels // group.blocks
-        self._macs = fold.T @ macs @ fold
-        self._params = fold.T @ params @ fold
+                self._fold[gid + 1, 0] = group.channels // group.blocks
+        layers = [layer for layer in graph.layers if self._inside(layer.name)]
+        other = sum(size for name, size in graph.other_params.items() if self._inside(name))
+        macs, params = self._forms(layers, other)
+        self._macs, self._params = self._fold.T @ macs @ self._fold, self._fold.T @ params @ self._fold
+
+    def _inside(self, name: str) -> bool:
+        return self._scope is None or name.startswith(self._scope + '.')
+
+    def _forms(self, layers: Sequence[Layer], other_params: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The MACs and params forms of ``layers`` and ``other_params`` fixed parameters, in the block rows of
+        every group."""
+        size = len(self._graph.groups) + 1
+        macs = np.zeros((size, size), dtype=np.int64)
+        params = np.zeros_like(macs)
+        params[0, 0] = other_params
+        for layer in layers:
+            self._add_layer(self._graph, layer, macs, params)
+        return macs, params
 
     @staticmethod
     def _add_layer(graph: ChannelGraph, layer: Layer, macs: np.ndarray, params: np.ndarray) -> None:
@@ -100,6 +110,22 @@ class ResourceEstimator:
         vec = self._vector(widths)
         gradient = (self._macs + self._macs.T) @ vec
         return {name: int(gradient[i + 1] // self._blocks[i]) for i, name in enumerate(self.names)}
+
+    def per_module(self, widths: Dict[str, int]) -> Dict[str, Tuple[int, int]]:
+        """Module name -> (FLOPs, params) at ``widths``: each traced layer's, and the fixed parameters each other
+        module holds itself (what :func:`~mmwidth.estimators.counter.count_per_module` counts on the export)."""
+        vec = self._fold @ self._vector(widths)  # every group's block rows
+        costs = {}
+        for layer in self._graph.layers:
+            if self._inside(layer.name):
+                macs, params = self._forms([layer], 0)
+                costs[layer.name] = (int(vec @ macs @ vec), int(vec @ params @ vec))
+        for name, size in self._graph.other_params.items():
+            if self._inside(name):
+                module = name.rpartition('.')[0]
+                flops, params = costs.get(module, (0, 0))
+                costs[module] = (flops, params + size)
+        return costs
 
     def batch(self, widths: np.ndarray) -> Dict[str, np.ndarray]:
         """FLOPs and params of many candidates at once: ``widths`` is ``(N, len(names))`` in channels."""

@@ -75,7 +75,9 @@ class ChannelGraph:
     ``entry`` is what was traced (see :mod:`mmwidth.utils.model_call`): ``'forward'``, or ``'extract_feat'`` for a
     model whose heads cannot run on a tensor alone; its FLOPs and outputs are those of that call.
     ``extra_entries`` were traced too, without counting their MACs: heads that only the loss path runs (see
-    :func:`mmwidth.utils.model_call.head_entry`), whose layers follow the widths.
+    :func:`mmwidth.utils.model_call.head_entry`), whose layers follow the widths. ``uncounted`` says where the
+    counted entry multiply-accumulates outside conv and linear layers (e.g. ``'matmul in decode_head.gather'``):
+    FLOPs leave those out.
     """
     groups: List[ChannelGroup]
     layers: List[Layer]
@@ -83,6 +85,7 @@ class ChannelGraph:
     other_params: Dict[str, int] = field(default_factory=dict)
     entry: str = 'forward'
     extra_entries: Tuple[str, ...] = ()
+    uncounted: Tuple[str, ...] = ()
     index: Dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -122,4 +125,5 @@ class ChannelGraph:
             target.blocks = math.lcm(target.blocks, group.blocks)
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
-        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry, self.extra_entries)
+        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry, self.extra_entries,
+                            self.uncounted)

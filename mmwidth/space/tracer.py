@@ -7,6 +7,7 @@ element-wise ops pass layouts through, residual adds and gating products tie gro
 producer's group on, concatenation joins layouts and flattening scales them. Whatever the tracer cannot follow
 is an error that names the module and the operation, unless that module is excluded from the search.
 """
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -58,6 +59,11 @@ SPLIT_OPS = frozenset({'chunk', 'split', 'unbind', 'tensor_split'})
 CHANNEL_SLICE_OPS = SPLIT_OPS | {'narrow'}
 METADATA_OPS = frozenset({'size', 'dim', 'numel', 'getattr', 'len'})
 CAT_OPS = frozenset({'cat', 'concat', 'concatenate'})
+# Ops that multiply-accumulate outside conv and linear modules: neither the estimator nor the counter counts them.
+UNCOUNTED_MAC_OPS = frozenset({
+    'matmul', 'mm', 'bmm', 'baddbmm', 'addmm', 'addbmm', 'einsum', 'linear', 'bilinear', 'conv1d', 'conv2d',
+    'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'scaled_dot_product_attention',
+})
 
 PASSTHROUGH_MODULES = (
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Hardswish,
@@ -229,12 +235,16 @@ class ChannelTracer:
         self._module_output: Dict[str, int] = {}
         self._reached: set = set()
         self._counting = True
+        self._uncounted: Dict[str, None] = {}
         shape = tuple(input_shape)
         was_training = model.training
         model.eval()
         try:
             self._entry, graph, root = self._capture(model, shape)
             self._walk(graph, root)
+            if self._uncounted:
+                print_log(f'FLOPs leave out the multiply-accumulates of {", ".join(self._uncounted)} (only conv '
+                          'and linear layers are counted)', logger='current', level=logging.WARNING)
             self._extra_entries = self._trace_loss_path(model, shape)
         finally:
             model.train(was_training)
@@ -503,7 +513,12 @@ class ChannelTracer:
 
     def _visit_conv(self, name: str, conv: _ConvNd, x: _Tensor, meta: Any) -> _Tensor:
         """A conv starts a new group; a grouped one (``groups`` g) splits its input and its output into g blocks
-        (same positions kept in every block), a depthwise one passes its input's channels on."""
+        (same positions kept in every block), a depthwise one passes its input's channels on. Its input channels
+        are dim 1: channels traced along another dim (moved there by a permute, as after OCRNet's gathering
+        matmul) are a spatial dim of the conv, whose MACs depend on their number."""
+        if x.channel_dim != 1:
+            self._fix(x.layout, f'read as a spatial dimension by conv {name}')
+            x = self._untraced_channels(x, 1, name)
         out_shape = meta.shape
         # MACs run over the output positions of a conv and over the input positions of a transposed conv
         spatial = int(torch.Size((x.shape if conv.transposed else out_shape)[2:]).numel())
@@ -578,6 +593,8 @@ class ChannelTracer:
     # ------------------------------------------------------------------------------------------------ functions
     def _visit_function(self, node: fx.Node, op: str, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
         tensors = [a for a in args if isinstance(a, _Tensor)]
+        if op in UNCOUNTED_MAC_OPS and self._counting:
+            self._uncounted[f'{op} in {where or "the top level"}'] = None
         if op in METADATA_OPS:
             return NOT_TENSOR
         if isinstance(meta, TensorMetadata) and not _contains(args, kwargs, _Tensor) and \
@@ -877,7 +894,7 @@ class ChannelTracer:
         layer_params = {id(p) for name in self._layers for p in modules[name].parameters(recurse=False)}
         other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
         return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=self._entry,
-                            extra_entries=tuple(self._extra_entries))
+                            extra_entries=tuple(self._extra_entries), uncounted=tuple(self._uncounted))
 
     def _policy_reasons(self, producers: List[str], modules: Dict[str, nn.Module]) -> List[str]:
         """Why a group that the graph allows to change is still kept (scope, exclusions, frozen layers)."""

@@ -272,6 +272,7 @@ class WidthSpace:
         """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""
         return dict(
             input_shape=list(self.graph.input_shape), entries=list(self.graph.entries),
+            uncounted=list(self.graph.uncounted),
             groups=[dict(name=g.name, channels=g.channels, blocks=g.blocks, choices=self.choices[g.name],
                          members=g.members) for g in self.groups],
             fixed=[dict(name=g.name, channels=g.channels, reason=g.fixed_reason)

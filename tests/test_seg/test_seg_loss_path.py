@@ -85,3 +85,20 @@ def test_fcn_supernet_trains_and_its_export_trains_with_auxiliary_loss():
     losses = static(**data, mode='loss')
     assert {'decode.loss_ce', 'aux.loss_ce'} <= set(losses)
     assert all(torch.isfinite(value).all() for key, value in losses.items() if 'loss' in key)
+
+
+def test_ocrnet_counts_its_object_context_convs_on_the_gathered_features():
+    """OCRNet HRNet-18: after the gathering matmul the class axis is dim 2, the convs' inputs are the 512
+    gathered channels; analytic == counted, and the FLOPs say which matmuls they leave out."""
+    cfg = Config.fromfile(package_config('mmseg', 'ocrnet/ocrnet_hr18_4xb2-40k_cityscapes-512x1024.py'))
+    cfg.model.pretrained = None
+    cfg.model.data_preprocessor.size = None
+    model = build_model(cfg)
+    space = WidthSpace.from_config(model, dict(input_shape=(3, SIZE, SIZE), ratios=[0.5, 1.0]))
+    key = next(layer for layer in space.graph.layers
+               if layer.name == 'decode_head.1.object_context_block.key_project.0.conv')
+    assert space.graph.in_channels(key, [g.channels for g in space.graph.groups]) == 512
+    assert space.graph.uncounted == ('matmul in decode_head.1.spatial_gather_module',
+                                     'matmul in decode_head.1.object_context_block')
+    rows = verify_model_subnets(model, space, num_random=1, patterns=('random', ))
+    assert all(row['ok'] for row in rows), rows

@@ -296,3 +296,36 @@ def test_unknown_operation_in_recorded_model_names_module_and_op():
 
     with pytest.raises(ChannelTraceError, match=r'roll in module "<top level of the model>"'):
         ChannelTracer().trace(Rolled(), (3, 4, 4))
+
+
+class ObjectContextNet(nn.Module):
+    """OCRNet's SpatialGatherModule and the conv after it: class probabilities gather the features by a matmul,
+    ``permute(0, 2, 1)`` and ``unsqueeze(3)`` make the class axis dim 2, and a 1x1 conv reads the features' 16
+    channels at dim 1. The gathering runs in the head, outside the searched backbone."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                      nn.Conv2d(8, 16, 1))
+        self.cls = nn.Conv2d(16, 5, 1)
+        self.key = nn.Conv2d(16, 6, 1)
+
+    def forward(self, x):
+        feats = self.backbone(x)
+        probs = self.cls(feats)
+        b, k = probs.shape[:2]
+        probs = torch.softmax(probs.view(b, k, -1), dim=2)
+        context = torch.matmul(probs, feats.view(b, feats.shape[1], -1).permute(0, 2, 1))  # [b, k, c]
+        return self.key(context.permute(0, 2, 1).contiguous().unsqueeze(3))  # conv on [b, c, k, 1]
+
+
+def test_a_channel_axis_moved_off_dim_1_is_not_a_convs_input():
+    graph = ChannelTracer().trace(ObjectContextNet(), (3, 4, 4))
+    key = next(layer for layer in graph.layers if layer.name == 'key')
+    assert graph.in_channels(key, [g.channels for g in graph.groups]) == 16
+    assert 'computed by operations the tracer does not follow' in graph.groups[key.inputs[0].group].fixed_reason
+    assert graph.uncounted == ('matmul in the top level', )
+    assert set(searchable(graph)) == {'backbone.0'}
+    space = assert_subnets_verify(ObjectContextNet(), (3, 4, 4))
+    assert space.params(space.full()) == sum(p.numel() for p in ObjectContextNet().parameters())
+    assert space.to_dict()['uncounted'] == ['matmul in the top level']

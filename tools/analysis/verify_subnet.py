@@ -42,6 +42,8 @@ def main():
                   f'FLOPs {row["flops"]:,} (counted {row["flops_counted"]:,})  '
                   f'params {row["params"]:,} (counted {row["params_counted"]:,})  '
                   f'{"ok" if row["ok"] else "MISMATCH"}')
+            for difference in row.get('differing_modules', []):
+                print(f'    {difference}')
     sys.exit(0 if all(row['ok'] for row in rows) else 1)
 
 
