@@ -15,6 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ..layers import layer_type
 from ..space.channel_graph import ChannelGraph, Layer
 
 
@@ -53,28 +54,10 @@ class ResourceEstimator:
         macs = np.zeros((size, size), dtype=np.int64)
         params = np.zeros_like(macs)
         params[0, 0] = other_params
-        for layer in layers:
-            self._add_layer(self._graph, layer, macs, params)
+        blocks = [group.blocks for group in self._graph.groups]
+        for layer in layers:  # each family adds its own terms (bilinear out x in, linear per channel)
+            layer_type(layer.kind).add_costs(layer, blocks, macs, params)
         return macs, params
-
-    @staticmethod
-    def _add_layer(graph: ChannelGraph, layer: Layer, macs: np.ndarray, params: np.ndarray) -> None:
-        """Adds one layer's MACs and params as bilinear (out x in / groups) and linear (per channel) terms, in
-        block rows of each group."""
-        blocks = [group.blocks for group in graph.groups]
-        for seg in layer.inputs:
-            col, per_col = seg.group + 1, seg.factor * blocks[seg.group]
-            if layer.kind == 'norm':
-                params[0, col] += (int(layer.affine) + int(layer.has_bias)) * per_col
-            elif layer.depthwise:
-                macs[0, col] += layer.macs_coef * per_col
-                params[0, col] += (layer.weight_per_pair + int(layer.has_bias)) * per_col
-            else:
-                row, pairs = layer.output + 1, per_col * blocks[layer.output] // layer.conv_groups
-                macs[row, col] += layer.macs_coef * pairs
-                params[row, col] += layer.weight_per_pair * pairs
-        if layer.kind != 'norm' and not layer.depthwise:
-            params[0, layer.output + 1] += int(layer.has_bias) * blocks[layer.output]
 
     def _vector(self, widths: Dict[str, int]) -> np.ndarray:
         return self._rows(np.array([[widths[name] for name in self.names]], dtype=np.int64))[0]

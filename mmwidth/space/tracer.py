@@ -17,21 +17,18 @@ import torch.fx as fx
 from mmengine.logging import print_log
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
-from torch.nn import functional as F
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.nn.modules.conv import _ConvNd
 
+from ..layers import layer_type, layer_type_of
 from ..utils.errors import WidthSearchError
 from ..utils.model_call import WHOLE_FORWARD, forward_tensor, loss_path_heads, trace_entries
 from .channel_graph import ChannelGraph, ChannelGroup, Layer, Segment
 from .runtime_graph import RuntimeTraceError, record_graph
+from .trace_values import NOT_TENSOR, Layout, TracedConst, TracedTensor, is_sequence, normal_dim
 
 
 class ChannelTraceError(WidthSearchError, RuntimeError):
     """The tracer cannot tell how channels flow through part of a model."""
 
-
-Layout = Tuple[Segment, ...]
 
 # Ops that keep every channel where it is (element-wise maps, spatial resampling, casts, dropout).
 PASSTHROUGH_OPS = frozenset({
@@ -73,33 +70,6 @@ PASSTHROUGH_MODULES = (
     nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.Upsample, nn.ZeroPad2d,
     nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d, nn.Softmax, nn.LogSoftmax,
 )
-# Norms kept whole by the trace. Group and layer norms over the channel dim change width with it; these and the
-# others (instance norms, local response norms) fix the groups they normalise.
-FIXING_NORMS = (nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
-
-
-@dataclass
-class _Tensor:
-    """A traced tensor: its shape and the group of each channel along ``channel_dim`` (1, or the last dim of
-    channels-last layouts); ``layout`` is None without channels."""
-    shape: torch.Size
-    layout: Optional[Layout]
-    channel_dim: int = 1
-
-
-@dataclass
-class _Const:
-    """A parameter or buffer read directly by the graph (``get_attr``)."""
-    shape: torch.Size
-
-
-class _NotTensor:
-    """Sizes, dtypes and other non-tensor values."""
-
-
-NOT_TENSOR = _NotTensor()
-
-
 @dataclass
 class _Group:
     channels: int
@@ -111,10 +81,11 @@ class _Group:
 
 
 class _LeafTracer(fx.Tracer):
-    """Keeps every conv, linear and norm (subclasses included, e.g. mmcv's) as one call in the graph."""
+    """Keeps every module a registered layer family owns (subclasses included, e.g. mmcv's) as one call in the
+    graph."""
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if isinstance(m, (_ConvNd, nn.Linear, _BatchNorm) + FIXING_NORMS):
+        if layer_type_of(m) is not None:
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
@@ -141,15 +112,6 @@ def _strip(path: str) -> str:
     return path[len(PREFIX):] if path.startswith(PREFIX) else path
 
 
-def _is_sequence(meta: Any) -> bool:
-    """Whether shape propagation recorded several outputs (``TensorMetadata`` is itself a named tuple)."""
-    return isinstance(meta, (tuple, list)) and not isinstance(meta, TensorMetadata)
-
-
-def _normal_dim(dim: int, ndim: int) -> int:
-    return dim + ndim if dim < 0 else dim
-
-
 def _contains(args: Any, kwargs: Any, kind: type) -> bool:
     """Whether a value of ``kind`` occurs anywhere in (nested) arguments."""
     found = []
@@ -161,34 +123,6 @@ def _op_name(node: fx.Node) -> str:
     if node.op == 'call_method':
         return str(node.target)
     return getattr(node.target, '__name__', str(node.target))
-
-
-def _normalises_channels(norm: nn.Module, x: _Tensor) -> bool:
-    """Whether a batch, group or layer norm normalises the channel dim of ``x`` (so it can follow its width).
-
-    A layer norm of one normalised dim qualifies on channels-last tensors, or when its own ``forward`` (e.g.
-    mmpretrain's ``LayerNorm2d`` on NCHW) gives the layer norm of the channel dim on a probe of ``x``'s shape.
-    """
-    dim, shape = x.channel_dim, x.shape
-    if isinstance(norm, _BatchNorm):
-        return dim == 1
-    if isinstance(norm, nn.GroupNorm):
-        return dim == 1 and norm.num_channels == shape[1]
-    if tuple(norm.normalized_shape) != (shape[dim], ):
-        return False
-    if dim == len(shape) - 1:
-        return True
-    if type(norm).forward is nn.LayerNorm.forward:
-        return False
-    like = norm.weight if norm.weight is not None else torch.empty(0)
-    probe = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(like)
-    try:
-        with torch.no_grad():
-            out = norm(probe)
-    except Exception:  # a forward that needs other arguments: its channels are kept
-        return False
-    expected = F.layer_norm(probe.movedim(dim, -1), norm.normalized_shape, norm.weight, norm.bias, norm.eps)
-    return out.shape == probe.shape and torch.allclose(out, expected.movedim(-1, dim), atol=1e-5)
 
 
 def _common_prefix(paths: Sequence[str]) -> str:
@@ -392,13 +326,13 @@ class ChannelTracer:
             group = self._groups[self._find(seg.group)]
             group.blocks = math.lcm(group.blocks, blocks)
 
-    def _fix(self, layout: Optional[Layout], reason: str) -> None:
+    def fix(self, layout: Optional[Layout], reason: str) -> None:
         for seg in layout or ():
             self._groups[self._find(seg.group)].fixed.append(reason)
 
     def _fix_value(self, value: Any, reason: str) -> None:
-        if isinstance(value, _Tensor):
-            self._fix(value.layout, reason)
+        if isinstance(value, TracedTensor):
+            self.fix(value.layout, reason)
         elif isinstance(value, (tuple, list)):
             for item in value:
                 self._fix_value(item, reason)
@@ -406,18 +340,18 @@ class ChannelTracer:
             for item in value.values():
                 self._fix_value(item, reason)
 
-    def _fresh_layout(self, shape: torch.Size, reason: str) -> Optional[Layout]:
+    def fresh_layout(self, shape: torch.Size, reason: str) -> Optional[Layout]:
         """A new fixed group for channels whose origin the tracer does not follow."""
         if len(shape) < 2:
             return None
         return (Segment(self._new_group(int(shape[1]), fixed=reason)), )
 
-    def _untraced_channels(self, x: _Tensor, dim: int, where: str) -> _Tensor:
+    def untraced_channels(self, x: TracedTensor, dim: int, where: str) -> TracedTensor:
         """A tensor whose channels the tracer did not follow (reduced over, or reshaped after their groups were
         fixed) read as channels: a new fixed group."""
-        dim = _normal_dim(dim, len(x.shape))
+        dim = normal_dim(dim, len(x.shape))
         reason = f'computed by operations the tracer does not follow, before {where}'
-        return _Tensor(x.shape, (Segment(self._new_group(int(x.shape[dim]), fixed=reason)), ), dim)
+        return TracedTensor(x.shape, (Segment(self._new_group(int(x.shape[dim]), fixed=reason)), ), dim)
 
     def _tie(self, a: Layout, b: Layout, site: Optional[str], where: str) -> Layout:
         """Ties two layouts channel by channel; layouts cut at different places are kept as they are."""
@@ -427,8 +361,8 @@ class ChannelTracer:
                 self._union(sa.group, sb.group, site)
             return a
         reason = f'combined element-wise with differently concatenated channels in {where}'
-        self._fix(a, reason)
-        self._fix(b, reason)
+        self.fix(a, reason)
+        self.fix(b, reason)
         return a
 
     def _seg_size(self, seg: Segment) -> int:
@@ -440,13 +374,13 @@ class ChannelTracer:
         kwargs = fx.node.map_arg(node.kwargs, lambda n: values[n])
         meta = node.meta.get('tensor_meta')
         if node.op == 'placeholder':
-            return _Tensor(meta.shape, self._fresh_layout(meta.shape, 'network input'))
+            return TracedTensor(meta.shape, self.fresh_layout(meta.shape, 'network input'))
         if node.op == 'get_attr':
             attr = graph_module
             for part in str(node.target).split('.'):
                 attr = getattr(attr, part)
             self._reached.add(id(attr))
-            return _Const(attr.shape) if isinstance(attr, torch.Tensor) else NOT_TENSOR
+            return TracedConst(attr.shape) if isinstance(attr, torch.Tensor) else NOT_TENSOR
         if node.op == 'output':
             self._fix_value(args[0], 'model output')
             return None
@@ -483,102 +417,46 @@ class ChannelTracer:
         return self._opaque(meta, reason)
 
     def _opaque(self, meta: Any, reason: str) -> Any:
-        if _is_sequence(meta):
+        if is_sequence(meta):
             return type(meta)(self._opaque(m, reason) for m in meta)
         if isinstance(meta, TensorMetadata):
-            return _Tensor(meta.shape, self._fresh_layout(meta.shape, reason))
+            return TracedTensor(meta.shape, self.fresh_layout(meta.shape, reason))
         return NOT_TENSOR
 
     # -------------------------------------------------------------------------------------------------- modules
     def _visit_module(self, name: str, module: nn.Module, args: tuple, meta: Any, where: str) -> Any:
+        family = layer_type_of(module)
         x = args[0] if args else None
-        if isinstance(x, _Tensor) and x.layout is None and len(x.shape) >= 2:
-            x = self._untraced_channels(x, -1 if isinstance(module, nn.Linear) else 1, name)
-        if not isinstance(x, _Tensor) or x.layout is None:
+        if isinstance(x, TracedTensor) and x.layout is None and len(x.shape) >= 2:
+            x = self.untraced_channels(x, family.input_dim if family else 1, name)
+        if not isinstance(x, TracedTensor) or x.layout is None:
             return self._unknown(f'{type(module).__name__} on a tensor without channels', name, args, meta)
-        if isinstance(module, _ConvNd):
-            return self._visit_conv(name, module, x, meta)
-        if isinstance(module, nn.Linear):
-            return self._visit_linear(name, module, x, meta)
-        if isinstance(module, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)) and _normalises_channels(module, x):
-            return self._visit_channel_norm(name, module, x, meta)
-        if isinstance(module, (_BatchNorm, ) + FIXING_NORMS):
-            self._fix(x.layout, f'normalised by {type(module).__name__} {name}')
-            return _Tensor(meta.shape, x.layout, x.channel_dim)
+        if family is not None:
+            return family.trace(self, name, module, x, meta)
         if isinstance(module, nn.Flatten):
             return self._reshape(x, meta, name)
         if isinstance(module, PASSTHROUGH_MODULES):
-            return _Tensor(meta.shape, x.layout, x.channel_dim)
+            return TracedTensor(meta.shape, x.layout, x.channel_dim)
         return self._unknown(f'module type {type(module).__name__}', name, args, meta)
 
-    def _visit_conv(self, name: str, conv: _ConvNd, x: _Tensor, meta: Any) -> _Tensor:
-        """A conv starts a new group; a grouped one (``groups`` g) splits its input and its output into g blocks
-        (same positions kept in every block), a depthwise one passes its input's channels on. Its input channels
-        are dim 1: channels traced along another dim (moved there by a permute, as after OCRNet's gathering
-        matmul) are a spatial dim of the conv, whose MACs depend on their number."""
-        if x.channel_dim != 1:
-            self._fix(x.layout, f'read as a spatial dimension by conv {name}')
-            x = self._untraced_channels(x, 1, name)
-        out_shape = meta.shape
-        # MACs run over the output positions of a conv and over the input positions of a transposed conv
-        spatial = int(torch.Size((x.shape if conv.transposed else out_shape)[2:]).numel())
-        kernel = int(torch.Size(conv.kernel_size).numel())
-        common = dict(macs_coef=spatial * kernel, weight_per_pair=kernel, has_bias=conv.bias is not None,
-                      transposed=conv.transposed, conv_groups=conv.groups)
-        if conv.groups > 1 and conv.groups == conv.in_channels == conv.out_channels:
-            self._record(name, Layer(name, 'conv', x.layout, depthwise=True, **common))
-            return _Tensor(out_shape, x.layout)
-        out = self._output_group(name, conv.out_channels)
-        self._split_blocks(x.layout, conv.groups, f'grouped conv {name}')
-        self._split_blocks((Segment(out), ), conv.groups, f'grouped conv {name}')
-        self._record(name, Layer(name, 'conv', x.layout, output=out, **common))
-        return _Tensor(out_shape, (Segment(out), ))
-
-    def _split_blocks(self, layout: Layout, blocks: int, what: str) -> None:
+    def split_blocks(self, layout: Layout, blocks: int, what: str) -> None:
         """``what`` splits the channels of ``layout`` into ``blocks`` equal blocks. Concatenated channels and
         blocks of one channel keep their width."""
         if blocks == 1:
             return
         if len(layout) > 1 or layout[0].factor != 1:
-            self._fix(layout, f'split into {blocks} blocks across concatenated channels by {what}')
+            self.fix(layout, f'split into {blocks} blocks across concatenated channels by {what}')
             return
         self._require_blocks(layout, blocks)
         if self._seg_size(layout[0]) == blocks:
-            self._fix(layout, f'one channel per block of {what} (groups={blocks})')
+            self.fix(layout, f'one channel per block of {what} (groups={blocks})')
 
-    def _visit_channel_norm(self, name: str, norm: nn.Module, x: _Tensor, meta: Any) -> _Tensor:
-        """Batch, group and layer norms over the channels keep any width; a group norm's widths are multiples
-        of its groups."""
-        if isinstance(norm, nn.GroupNorm):
-            self._split_blocks(x.layout, norm.num_groups, f'{type(norm).__name__} {name}')
-        self._record(name, Layer(name, 'norm', x.layout, affine=norm.weight is not None,
-                                 has_bias=norm.bias is not None))
-        return _Tensor(meta.shape, x.layout, x.channel_dim)
-
-    def _visit_linear(self, name: str, linear: nn.Linear, x: _Tensor, meta: Any) -> _Tensor:
-        """A linear layer maps the last dimension: the channels when they lie there (after a flatten, or
-        channels-last after a permute: every other position is a token that multiplies its MACs); otherwise it
-        mixes another dimension and both its widths and the channels' are kept."""
-        last = len(x.shape) - 1
-        tokens = int(torch.Size(x.shape[1:-1]).numel())
-        common = dict(macs_coef=tokens, weight_per_pair=1, has_bias=linear.bias is not None)
-        if x.channel_dim == last:
-            out = self._output_group(name, linear.out_features)
-            self._record(name, Layer(name, 'linear', x.layout, output=out, **common))
-            return _Tensor(meta.shape, (Segment(out), ), last)
-        reason = f'mixed along another dimension by linear {name}'
-        self._fix(x.layout, reason)
-        inputs = self._fresh_layout(torch.Size([1, linear.in_features]), reason)
-        out = self._output_group(name, linear.out_features, fixed=reason)
-        self._record(name, Layer(name, 'linear', inputs, output=out, **common))
-        return _Tensor(meta.shape, x.layout, x.channel_dim)
-
-    def _output_group(self, name: str, channels: int, fixed: Optional[str] = None) -> int:
+    def output_group(self, name: str, channels: int, fixed: Optional[str] = None) -> int:
         if name not in self._module_output:
             self._module_output[name] = self._new_group(channels, producer=name, fixed=fixed)
         return self._module_output[name]
 
-    def _record(self, name: str, layer: Layer) -> None:
+    def record(self, name: str, layer: Layer) -> None:
         """Records a layer; a layer called again (shared heads) adds its MACs and ties its inputs. Layers of the
         loss-path traces add no MACs: the counted entry does not run them."""
         if not self._counting:
@@ -592,17 +470,17 @@ class ChannelTracer:
 
     # ------------------------------------------------------------------------------------------------ functions
     def _visit_function(self, node: fx.Node, op: str, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
-        tensors = [a for a in args if isinstance(a, _Tensor)]
+        tensors = [a for a in args if isinstance(a, TracedTensor)]
         if op in UNCOUNTED_MAC_OPS and self._counting:
             self._uncounted[f'{op} in {where or "the top level"}'] = None
         if op in METADATA_OPS:
             return NOT_TENSOR
-        if isinstance(meta, TensorMetadata) and not _contains(args, kwargs, _Tensor) and \
-                _contains(args, kwargs, _Const):
-            return _Const(meta.shape)  # computed from parameters and constants only
+        if isinstance(meta, TensorMetadata) and not _contains(args, kwargs, TracedTensor) and \
+                _contains(args, kwargs, TracedConst):
+            return TracedConst(meta.shape)  # computed from parameters and constants only
         if op == 'getitem':
             return self._getitem(args, meta, where)
-        if not tensors and not _is_sequence(meta) and not isinstance(meta, TensorMetadata):
+        if not tensors and not is_sequence(meta) and not isinstance(meta, TensorMetadata):
             return NOT_TENSOR
         if op in BINARY_OPS:
             return self._binary(op, args, meta, where)
@@ -612,16 +490,16 @@ class ChannelTracer:
             return self._unknown(f'{op}', where, args, meta)
         x = tensors[0]
         if op in CONSTANT_LIKE_OPS and isinstance(meta, TensorMetadata):
-            return _Const(meta.shape)  # only the shape comes from the input
+            return TracedConst(meta.shape)  # only the shape comes from the input
         if op in PASSTHROUGH_OPS and isinstance(meta, TensorMetadata):
             if len(meta.shape) != len(x.shape):
-                self._fix(x.layout, f'{op} changes the number of dimensions in {where}')
-                return _Tensor(meta.shape, None)
+                self.fix(x.layout, f'{op} changes the number of dimensions in {where}')
+                return TracedTensor(meta.shape, None)
             if x.layout is not None and meta.shape[x.channel_dim] != x.shape[x.channel_dim]:
                 return self._unknown(f'{op} that changes the number of channels', where, args, meta)
-            return _Tensor(meta.shape, x.layout, x.channel_dim)
+            return TracedTensor(meta.shape, x.layout, x.channel_dim)
         if x.layout is None and isinstance(meta, TensorMetadata) and op not in CHANNEL_SLICE_OPS:
-            return _Tensor(meta.shape, None)  # no channels to follow
+            return TracedTensor(meta.shape, None)  # no channels to follow
         if op in RESHAPE_OPS:
             return self._reshape(x, meta, where)
         if op in PERMUTE_OPS:
@@ -634,22 +512,22 @@ class ChannelTracer:
             return self._narrow(x, args, kwargs, meta, where)
         return self._unknown(f'{op}', where, args, meta)
 
-    def _binary(self, op: str, args: tuple, meta: Any, where: str) -> _Tensor:
+    def _binary(self, op: str, args: tuple, meta: Any, where: str) -> TracedTensor:
         shape = meta.shape
-        tensors = [a for a in args if isinstance(a, _Tensor) and a.layout is not None and len(a.shape) == len(shape)]
+        tensors = [a for a in args if isinstance(a, TracedTensor) and a.layout is not None and len(a.shape) == len(shape)]
         dim = tensors[0].channel_dim if tensors else 1
         full = [t for t in tensors if t.channel_dim == dim and len(shape) >= 2 and t.shape[dim] == shape[dim] > 1]
         for arg in args:
-            if isinstance(arg, (_Const, _Tensor)) and not any(arg is t for t in full) and \
+            if isinstance(arg, (TracedConst, TracedTensor)) and not any(arg is t for t in full) and \
                     self._per_channel(arg.shape, shape, dim):
                 self._fix_value(args, f'scaled by a per-channel tensor in {where}')
         if not full:
-            return _Tensor(shape, tensors[0].layout if tensors else None, dim)
+            return TracedTensor(shape, tensors[0].layout if tensors else None, dim)
         site = where if op in ('add', 'add_', 'iadd', 'radd', 'sub', 'sub_', 'isub', 'rsub') else None
         layout = full[0].layout
         for other in full[1:]:
             layout = self._tie(layout, other.layout, site, where)
-        return _Tensor(shape, layout, dim)
+        return TracedTensor(shape, layout, dim)
 
     @staticmethod
     def _per_channel(arg_shape: torch.Size, out_shape: torch.Size, channel_dim: int) -> bool:
@@ -663,10 +541,10 @@ class ChannelTracer:
         one) every part must have the same channels."""
         items = args[0]
         dim = kwargs.get('dim', args[1] if len(args) > 1 else 0)
-        if any(not isinstance(t, _Tensor) for t in items):
+        if any(not isinstance(t, TracedTensor) for t in items):
             return self._unknown(f'{op} of tensors without traced channels', where, args, meta)
         if op != 'stack' and isinstance(dim, int):
-            items = [self._untraced_channels(t, dim, where) if t.layout is None else t for t in items]
+            items = [self.untraced_channels(t, dim, where) if t.layout is None else t for t in items]
         if any(t.layout is None for t in items):
             return self._unknown(f'{op} of tensors without traced channels', where, args, meta)
         dims = {t.channel_dim for t in items}
@@ -675,17 +553,17 @@ class ChannelTracer:
             self._fix_value(items, reason)
             return self._opaque(meta, reason)
         channel_dim = dims.pop()
-        dim = _normal_dim(dim, len(meta.shape))
+        dim = normal_dim(dim, len(meta.shape))
         if op == 'stack':
             channel_dim += int(dim <= channel_dim)
         elif dim == channel_dim:
-            return _Tensor(meta.shape, tuple(seg for t in items for seg in t.layout), channel_dim)
+            return TracedTensor(meta.shape, tuple(seg for t in items for seg in t.layout), channel_dim)
         layout = items[0].layout
         for other in items[1:]:
             layout = self._tie(layout, other.layout, None, where)
-        return _Tensor(meta.shape, layout, channel_dim)
+        return TracedTensor(meta.shape, layout, channel_dim)
 
-    def _reshape(self, x: _Tensor, meta: Any, where: str) -> _Tensor:
+    def _reshape(self, x: TracedTensor, meta: Any, where: str) -> TracedTensor:
         """Follows the channel axis through view/reshape/flatten/squeeze: it keeps its place in memory order when
         the new shape has a dimension with as many elements before it and as many channels (or the channels times
         some of the elements after them: flattening, each channel then feeds ``k`` consecutive features)."""
@@ -699,12 +577,12 @@ class ChannelTracer:
             k = size // channels
             if inner % k == 0 and math.prod(new[j + 1:]) == inner // k:
                 layout = x.layout if k == 1 else tuple(Segment(s.group, s.factor * k) for s in x.layout)
-                return _Tensor(meta.shape, layout, j)
+                return TracedTensor(meta.shape, layout, j)
         reason = f'reshaped from {list(old)} to {list(new)} in {where}'
-        self._fix(x.layout, reason)
-        return _Tensor(meta.shape, self._fresh_layout(meta.shape, reason))
+        self.fix(x.layout, reason)
+        return TracedTensor(meta.shape, self.fresh_layout(meta.shape, reason))
 
-    def _permute(self, op: str, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+    def _permute(self, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
         """permute/transpose/movedim move the channel dimension (channels-last layouts: ConvNeXt)."""
         ndim = len(x.shape)
         rest = [a for a in args[1:]] + [v for k, v in kwargs.items() if k in ('dims', 'dim0', 'dim1', 'source',
@@ -715,32 +593,32 @@ class ChannelTracer:
             src, dst = rest[:2]
             if not isinstance(src, int) or not isinstance(dst, int):
                 return self._unknown(f'{op} of several dimensions', where, args, meta)
-            dims = [d for d in range(ndim) if d != _normal_dim(src, ndim)]
-            dims.insert(_normal_dim(dst, ndim), _normal_dim(src, ndim))
+            dims = [d for d in range(ndim) if d != normal_dim(src, ndim)]
+            dims.insert(normal_dim(dst, ndim), normal_dim(src, ndim))
         else:  # transpose, swapaxes, swapdims
             dims = list(range(ndim))
-            a, b = (_normal_dim(d, ndim) if isinstance(d, int) else d for d in rest[:2])
+            a, b = (normal_dim(d, ndim) if isinstance(d, int) else d for d in rest[:2])
             if not isinstance(a, int) or not isinstance(b, int):
                 return self._unknown(f'{op} of dimensions computed at run time', where, args, meta)
             dims[a], dims[b] = dims[b], dims[a]
         if not all(isinstance(d, int) for d in dims):
             return self._unknown(f'{op} of dimensions computed at run time', where, args, meta)
-        dims = [_normal_dim(d, ndim) for d in dims]
-        return _Tensor(meta.shape, x.layout, dims.index(x.channel_dim))
+        dims = [normal_dim(d, ndim) for d in dims]
+        return TracedTensor(meta.shape, x.layout, dims.index(x.channel_dim))
 
-    def _reduce(self, x: _Tensor, args: tuple, kwargs: dict, meta: Any) -> Any:
+    def _reduce(self, x: TracedTensor, args: tuple, kwargs: dict, meta: Any) -> Any:
         dims = kwargs.get('dim', args[1] if len(args) > 1 else None)
-        if _is_sequence(meta):  # max/min with indices
+        if is_sequence(meta):  # max/min with indices
             meta = meta[0]
         if dims is None:
-            return _Tensor(meta.shape, None)
+            return TracedTensor(meta.shape, None)
         dims = [dims] if isinstance(dims, int) else list(dims)
-        dims = [_normal_dim(d, len(x.shape)) for d in dims]
+        dims = [normal_dim(d, len(x.shape)) for d in dims]
         if x.channel_dim in dims:
-            return _Tensor(meta.shape, None)
+            return TracedTensor(meta.shape, None)
         kept = len(meta.shape) == len(x.shape)
         channel_dim = x.channel_dim if kept else x.channel_dim - sum(d < x.channel_dim for d in dims)
-        return _Tensor(meta.shape, x.layout, channel_dim)
+        return TracedTensor(meta.shape, x.layout, channel_dim)
 
     def _slice(self, layout: Layout, start: int, stop: int, where: str) -> Layout:
         """The segments of channels ``[start, stop)`` of ``layout`` (the inverse of concatenation offsets). A
@@ -754,7 +632,7 @@ class ChannelTracer:
                     sliced.append(seg)
                 else:
                     reason = f'split through its channels in {where}'
-                    self._fix((seg, ), reason)
+                    self.fix((seg, ), reason)
                     sliced.append(Segment(self._new_group(high - low, fixed=reason)))
             offset += size
         return tuple(sliced)
@@ -766,7 +644,7 @@ class ChannelTracer:
         for seg in layout:
             if offset >= end:
                 break
-            self._fix((seg, ), f'sliced at fixed channel offsets in {where}')
+            self.fix((seg, ), f'sliced at fixed channel offsets in {where}')
             offset += self._seg_size(seg)
 
     def _parts(self, layout: Layout, sizes: Sequence[int], where: str) -> List[Layout]:
@@ -782,22 +660,22 @@ class ChannelTracer:
                 for first, seg in zip(parts[0], part):
                     self._union(first.group, seg.group, None)
         else:
-            self._fix(layout, f'split into equal parts across unequal groups in {where}')
+            self.fix(layout, f'split into equal parts across unequal groups in {where}')
         return parts
 
-    def _split(self, op: str, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+    def _split(self, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
         """chunk/split/tensor_split/unbind: along the channels, each part keeps its channels' segments."""
         position = 1 if op == 'unbind' else 2
         dim = kwargs.get('dim', args[position] if len(args) > position else 0)
-        if not isinstance(dim, int) or not _is_sequence(meta):
+        if not isinstance(dim, int) or not is_sequence(meta):
             return self._unknown(f'{op} along a dimension computed at run time', where, args, meta)
-        dim = _normal_dim(dim, len(x.shape))
+        dim = normal_dim(dim, len(x.shape))
         if dim != x.channel_dim:
             channel_dim = x.channel_dim - int(op == 'unbind' and dim < x.channel_dim)
-            return type(meta)(_Tensor(m.shape, x.layout, channel_dim) for m in meta)
+            return type(meta)(TracedTensor(m.shape, x.layout, channel_dim) for m in meta)
         if op == 'unbind':
             reason = f'unbound along channels in {where}'
-            self._fix(x.layout, reason)
+            self.fix(x.layout, reason)
             return self._opaque(meta, reason)
         sizes = [int(m.shape[dim]) for m in meta]
         sections = args[1] if len(args) > 1 else None
@@ -807,33 +685,33 @@ class ChannelTracer:
             self._pin(x.layout, sum(sizes) if op == 'split' else sum(sizes[:-1]), where)
             offsets = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
             layouts = [self._slice(x.layout, offsets[i], offsets[i + 1], where) for i in range(len(sizes))]
-        return type(meta)(_Tensor(m.shape, layout, dim) for m, layout in zip(meta, layouts))
+        return type(meta)(TracedTensor(m.shape, layout, dim) for m, layout in zip(meta, layouts))
 
-    def _narrow(self, x: _Tensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+    def _narrow(self, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
         values = list(args[1:]) + [kwargs[k] for k in ('dim', 'start', 'length') if k in kwargs]
         if len(values) != 3 or not all(isinstance(v, int) for v in values):
             return self._unknown('narrow by sizes computed at run time', where, args, meta)
         dim, start, length = values
-        dim = _normal_dim(dim, len(x.shape))
+        dim = normal_dim(dim, len(x.shape))
         if dim != x.channel_dim:
-            return _Tensor(meta.shape, x.layout, x.channel_dim)
-        start = _normal_dim(start, x.shape[dim])
+            return TracedTensor(meta.shape, x.layout, x.channel_dim)
+        start = normal_dim(start, x.shape[dim])
         self._pin(x.layout, start + length, where)
-        return _Tensor(meta.shape, self._slice(x.layout, start, start + length, where), dim)
+        return TracedTensor(meta.shape, self._slice(x.layout, start, start + length, where), dim)
 
     def _getitem(self, args: tuple, meta: Any, where: str) -> Any:
         container, index = args[0], args[1]
         if isinstance(container, (tuple, list)):
             return container[index]
-        if isinstance(container, _Const):
-            return _Const(meta.shape) if isinstance(meta, TensorMetadata) else NOT_TENSOR
-        if not isinstance(container, _Tensor):
+        if isinstance(container, TracedConst):
+            return TracedConst(meta.shape) if isinstance(meta, TensorMetadata) else NOT_TENSOR
+        if not isinstance(container, TracedTensor):
             return NOT_TENSOR
         if container.layout is None:
-            return _Tensor(meta.shape, None)
+            return TracedTensor(meta.shape, None)
         return self._index(container, index if isinstance(index, tuple) else (index, ), meta, where)
 
-    def _index(self, x: _Tensor, index: tuple, meta: Any, where: str) -> Any:
+    def _index(self, x: TracedTensor, index: tuple, meta: Any, where: str) -> Any:
         """Basic indexing (ints, slices, None, ...): a slice of the channels keeps the segments it covers."""
         if not all(isinstance(i, (int, slice, type(None))) or i is Ellipsis for i in index) or \
                 any(isinstance(i, slice) and not all(isinstance(v, (int, type(None)))
@@ -863,11 +741,11 @@ class ChannelTracer:
             dim += 1
         if channel_dim is None:
             channel_dim = out_dim + x.channel_dim - dim
-        return _Tensor(meta.shape, layout, channel_dim)
+        return TracedTensor(meta.shape, layout, channel_dim)
 
-    def _index_unknown(self, x: _Tensor, index: tuple, meta: Any, where: str) -> Any:
+    def _index_unknown(self, x: TracedTensor, index: tuple, meta: Any, where: str) -> Any:
         reason = f'indexed along channels in {where}'
-        self._fix(x.layout, reason)
+        self.fix(x.layout, reason)
         return self._opaque(meta, reason)
 
     # --------------------------------------------------------------------------------------------------- result
@@ -914,7 +792,7 @@ class ChannelTracer:
         for layer in layers:
             if layer.output is not None:
                 groups[layer.output].members.append(f'{layer.name}:out')
-            role = 'norm' if layer.kind == 'norm' else 'depthwise' if layer.depthwise else 'in'
+            role = layer_type(layer.kind).role(layer)
             offset = 0
             for seg in layer.inputs:
                 width = groups[seg.group].channels * seg.factor
