@@ -47,7 +47,8 @@ class ChannelLayer:
     # ---------------------------------------------------------------------------------------------- tracing
     def trace(self, trace: Any, name: str, module: nn.Module, x: Any, meta: Any) -> Any:
         """The traced output of calling ``module`` (at path ``name``) on the traced tensor ``x`` whose real
-        output has ``meta``: records the layer and joins groups through the propagation ``trace``."""
+        output has ``meta``. Through the propagation ``trace`` it records the layer (``trace.record``), takes its
+        output group (``trace.output_group``) and fixes, splits or ties groups (``trace.groups``)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------ graph roles

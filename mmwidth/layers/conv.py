@@ -62,8 +62,8 @@ class ConvLayer(ChannelLayer):
         """Its input channels are dim 1: channels traced along another dim (moved there by a permute, as after
         OCRNet's gathering matmul) are a spatial dim of the conv, whose MACs depend on their number."""
         if x.channel_dim != 1:
-            trace.fix(x.layout, f'read as a spatial dimension by conv {name}')
-            x = trace.untraced_channels(x, 1, name)
+            trace.groups.fix(x.layout, f'read as a spatial dimension by conv {name}')
+            x = trace.groups.untraced_channels(x, 1, name)
         out_shape = meta.shape
         spatial = int(torch.Size((x.shape if conv.transposed else out_shape)[2:]).numel())
         kernel = int(torch.Size(conv.kernel_size).numel())
@@ -73,8 +73,8 @@ class ConvLayer(ChannelLayer):
             trace.record(name, Layer(name, self.kind, x.layout, depthwise=True, **common))
             return TracedTensor(out_shape, x.layout)
         out = trace.output_group(name, conv.out_channels)
-        trace.split_blocks(x.layout, conv.groups, f'grouped conv {name}')
-        trace.split_blocks((Segment(out), ), conv.groups, f'grouped conv {name}')
+        trace.groups.split_blocks(x.layout, conv.groups, f'grouped conv {name}')
+        trace.groups.split_blocks((Segment(out), ), conv.groups, f'grouped conv {name}')
         trace.record(name, Layer(name, self.kind, x.layout, output=out, **common))
         return TracedTensor(out_shape, (Segment(out), ))
 

@@ -44,8 +44,8 @@ class LinearLayer(ChannelLayer):
             trace.record(name, Layer(name, self.kind, x.layout, output=out, **common))
             return TracedTensor(meta.shape, (Segment(out), ), last)
         reason = f'mixed along another dimension by linear {name}'
-        trace.fix(x.layout, reason)
-        inputs = trace.fresh_layout(torch.Size([1, linear.in_features]), reason)
+        trace.groups.fix(x.layout, reason)
+        inputs = trace.groups.fresh_layout(torch.Size([1, linear.in_features]), reason)
         out = trace.output_group(name, linear.out_features, fixed=reason)
         trace.record(name, Layer(name, self.kind, inputs, output=out, **common))
         return TracedTensor(meta.shape, x.layout, x.channel_dim)

@@ -118,10 +118,10 @@ class NormLayer(ChannelLayer):
 
     def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any) -> TracedTensor:
         if not normalises_channels(norm, x):
-            trace.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
+            trace.groups.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
             return TracedTensor(meta.shape, x.layout, x.channel_dim)
         if isinstance(norm, nn.GroupNorm):
-            trace.split_blocks(x.layout, norm.num_groups, f'{type(norm).__name__} {name}')
+            trace.groups.split_blocks(x.layout, norm.num_groups, f'{type(norm).__name__} {name}')
         trace.record(name, Layer(name, self.kind, x.layout, affine=norm.weight is not None,
                                  has_bias=norm.bias is not None))
         return TracedTensor(meta.shape, x.layout, x.channel_dim)
@@ -170,5 +170,5 @@ class FixingNormLayer(ChannelLayer):
     module_types = (_InstanceNorm, nn.LocalResponseNorm)
 
     def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any) -> TracedTensor:
-        trace.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
+        trace.groups.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
         return TracedTensor(meta.shape, x.layout, x.channel_dim)

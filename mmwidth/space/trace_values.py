@@ -1,13 +1,19 @@
-"""The values that flow along a traced graph in place of real tensors: their shapes and channel layouts."""
+"""The values that flow along a traced graph in place of real tensors (their shapes and channel layouts), and
+the error of a trace that cannot follow them."""
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
 import torch
 from torch.fx.passes.shape_prop import TensorMetadata
 
+from ..utils.errors import WidthSearchError
 from .channel_graph import Segment
 
 Layout = Tuple[Segment, ...]
+
+
+class ChannelTraceError(WidthSearchError, RuntimeError):
+    """The tracer cannot tell how channels flow through part of a model."""
 
 
 @dataclass

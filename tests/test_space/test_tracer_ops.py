@@ -13,6 +13,7 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmwidth.apis.analysis import verify_model_subnets
+from mmwidth.space import capture
 from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
 from mmwidth.space.width_space import WidthSpace
 
@@ -264,7 +265,7 @@ def test_runtime_tracer_matches_torch_fx_on_a_real_model(monkeypatch):
     def fx_fails(root, input_shape):
         raise ChannelTraceError('torch.fx is switched off')
 
-    monkeypatch.setattr(ChannelTracer, '_fx_graph', staticmethod(fx_fails))
+    monkeypatch.setattr(capture, '_fx_graph', fx_fails)
     recorded = ChannelTracer().trace(model, (3, 16, 16))
     summary = lambda graph: [(g.name, g.channels, g.fixed_reason, g.members) for g in graph.groups]  # noqa: E731
     assert summary(recorded) == summary(expected)
