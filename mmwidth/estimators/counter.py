@@ -1,34 +1,32 @@
 """Counts FLOPs and params of a built model module by module, to check the analytic estimator against."""
-from typing import Dict, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 import torch
 from torch import nn
-from torch.nn.modules.conv import _ConvNd
 
+from ..layers import ChannelLayer, layer_type_of
 from ..utils.model_call import forward_tensor
 
 
 def count_per_module(model: nn.Module, input_shape: Sequence[int],
                      entry: str = 'forward') -> Dict[str, Tuple[int, int]]:
-    """MACs of every conv (transposed ones included) and linear call of ``entry`` (see :func:`forward_tensor`) on
-    one ``input_shape`` image, and the parameters each module holds itself: module name -> (MACs, params), for
-    the modules with either.
+    """MACs of every call of ``entry`` (see :func:`forward_tensor`) on one ``input_shape`` image of a module that
+    a layer family counts (:meth:`~mmwidth.layers.ChannelLayer.count_macs`: convs, transposed ones included, and
+    linears), and the parameters each module holds itself: module name -> (MACs, params), for the modules with
+    either.
 
     Kernel sizes and input widths are read from the weights in use, so dynamic layers count their active part.
     """
-    names = {id(m): name for name, m in model.named_modules()}
     macs: Dict[str, int] = {}
 
-    def count(module: nn.Module, inputs, output: torch.Tensor) -> None:
-        # a conv's output element sums in_channels / groups * kernel area products (a linear's in_features); a
-        # transposed conv's input element is spread over out_channels / groups * kernel area outputs
-        per_element = module.weight[0].numel()
-        driving = inputs[0] if getattr(module, 'transposed', False) else output
-        name = names[id(module)]
-        macs[name] = macs.get(name, 0) + driving.numel() // driving.shape[0] * per_element
+    def counter(name: str, family: ChannelLayer):
+        def count(module: nn.Module, inputs: tuple, output: Any) -> None:
+            macs[name] = macs.get(name, 0) + family.count_macs(module, inputs, output)
+        return count
 
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, _ConvNd))]
-    handles = [m.register_forward_hook(count) for m in layers]
+    families = {name: layer_type_of(m) for name, m in model.named_modules()}
+    handles = [model.get_submodule(name).register_forward_hook(counter(name, family))
+               for name, family in families.items() if family is not None]
     was_training = model.training
     model.eval()
     try:

@@ -87,6 +87,11 @@ class ChannelLayer:
         group's blocks; row/column 0 is the constant term, group ``g`` is row ``g + 1``)."""
         raise NotImplementedError
 
+    def count_macs(self, module: nn.Module, inputs: tuple, output: Any) -> int:
+        """The MACs of one real call of ``module`` on one image (``inputs`` and ``output`` of a batch of one),
+        read from the tensors in use: the module-by-module count that the analytic terms are checked against."""
+        return 0
+
     # ----------------------------------------------------------------------------------------------- Dagger
     def summary(self, module: nn.Module, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         """Per-channel statistics ``(channels, features of role)`` of the weights of ``channels`` of its

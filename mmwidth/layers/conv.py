@@ -115,6 +115,12 @@ class ConvLayer(ChannelLayer):
             macs[0, col] += layer.macs_coef * per_col
             params[0, col] += (layer.weight_per_pair + int(layer.has_bias)) * per_col
 
+    def count_macs(self, conv: _ConvNd, inputs: tuple, output: torch.Tensor) -> int:
+        """An output element sums in_channels / groups x kernel area products; a transposed conv's input element
+        is spread over out_channels / groups x kernel area outputs."""
+        driving = inputs[0] if conv.transposed else output
+        return driving[0].numel() * conv.weight[0].numel()
+
     def summary(self, conv: _ConvNd, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         weight = conv._parameters['weight']
         if layer.transposed:  # stored as in x out-per-group

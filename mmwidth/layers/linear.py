@@ -64,5 +64,9 @@ class LinearLayer(ChannelLayer):
         """out x in MACs per token and weights, a bias per output feature."""
         add_pair_costs(layer, blocks, macs, params)
 
+    def count_macs(self, linear: nn.Linear, inputs: tuple, output: torch.Tensor) -> int:
+        """in_features products per output element."""
+        return output[0].numel() * linear.weight.shape[1]
+
     def summary(self, linear: nn.Linear, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         return weight_summary(linear._parameters['weight'], role, span, channels)
