@@ -81,6 +81,10 @@ class ChannelLayer:
         channels when it passes them on)."""
         raise NotImplementedError
 
+    def reset(self, module: nn.Module) -> None:
+        """Initialises a resized module's tensors afresh (BCNetV2's widened supernet, a slimmed model)."""
+        module.reset_parameters()
+
     # ------------------------------------------------------------------------------------------------ costs
     def add_costs(self, layer: Layer, blocks: Sequence[int], macs: np.ndarray, params: np.ndarray) -> None:
         """Adds its MACs and params to the quadratic forms in the block rows of each group (``blocks``: each

@@ -41,11 +41,11 @@ def resize_layers(model: nn.Module, graph: ChannelGraph, channels: Dict[int, int
     for layer in graph.layers:
         if not any(g in channels for g in layer.groups()):
             continue
-        module = model.get_submodule(layer.name)
+        module, family = model.get_submodule(layer.name), layer_type(layer.kind)
         inputs = graph.in_channels(layer, widths)
         outputs = None if layer.output is None else widths[layer.output]
-        shapes = layer_type(layer.kind).shapes(module, layer, inputs, outputs)
+        shapes = family.shapes(module, layer, inputs, outputs)
         like = module.weight if module.weight is not None else getattr(module, 'running_mean', None)
         fresh = {} if like is None else {name: like.new_empty(shape) for name, shape in shapes.items()}
         set_layer_tensors(module, layer, fresh, channels=inputs)
-        module.reset_parameters()
+        family.reset(module)
