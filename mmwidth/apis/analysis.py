@@ -42,17 +42,20 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
     return model, WidthSpace.from_config(model, options, shape), cfg
 
 
-def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None) -> dict:
-    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
-    _, space, _ = load_model_and_space(config, input_shape)
+def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None,
+                         cfg_options: Optional[dict] = None) -> dict:
+    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape",
+    "entries", "uncounted"}`` (see :meth:`WidthSpace.to_dict`)."""
+    _, space, _ = load_model_and_space(config, input_shape, cfg_options)
     return space.to_dict()
 
 
 def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
-              input_shape: Optional[Sequence[int]] = None, scope: Optional[str] = None) -> Dict[str, int]:
+              input_shape: Optional[Sequence[int]] = None, scope: Optional[str] = None,
+              cfg_options: Optional[dict] = None) -> Dict[str, int]:
     """``{"flops", "params"}`` of the full model or of ``subnet`` (a dict or a subnet file); with ``scope``, of
     the layers under that module prefix only (e.g. a detector's ``backbone``)."""
-    _, space, _ = load_model_and_space(config, input_shape)
+    _, space, _ = load_model_and_space(config, input_shape, cfg_options)
     widths = space.full() if subnet is None else space.check_subnet(_read(subnet), source=_source(subnet))
     estimator = space.estimator if scope is None else space.scoped_estimator(scope)
     return dict(flops=estimator.flops(widths), params=estimator.params(widths))
@@ -61,7 +64,7 @@ def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
 def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,
                    seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'), atol: float = 1e-4,
                    input_shape: Optional[Sequence[int]] = None, device: str = 'cpu',
-                   rtol: float = 1e-5) -> List[dict]:
+                   rtol: float = 1e-5, cfg_options: Optional[dict] = None) -> List[dict]:
     """Checks the width machinery on subnets: for each subnet and sharing pattern, the dynamic subnet and its
     exported static model must give the same outputs on one random input (eval mode, on ``device``), and the
     analytic FLOPs and params must equal a module-by-module count of the exported model.
@@ -75,7 +78,7 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     Returns one row per (subnet, pattern) with ``ok`` set when everything matches, and where the counts differ
     ``differing_modules`` (:func:`count_differences`).
     """
-    model, space, _ = load_model_and_space(config, input_shape)
+    model, space, _ = load_model_and_space(config, input_shape, cfg_options)
     entries = [_read(s) for s in subnets or []]
     for entry, subnet in zip(entries, subnets or []):
         space.check_subnet(entry, source=_source(subnet))
