@@ -5,7 +5,7 @@ in ``locations`` are imported the first time a registry is searched, so ``import
 never imports mmdet).
 
 Two registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
-family (conv, linear, norms: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
+family (conv, linear, norms, attention: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
 tracing rule of every tensor operation by name. A user's layer type or op is one registered class or function.
 """
 from typing import List
@@ -40,5 +40,6 @@ TASK_UTILS = _child(mmengine_registry.TASK_UTILS, ['mmwidth.search', 'mmwidth.gr
 VISUALIZERS = _child(mmengine_registry.VISUALIZERS, [])
 VISBACKENDS = _child(mmengine_registry.VISBACKENDS, [])
 CHANNEL_LAYERS = Registry('channel layer', scope='mmwidth',
-                          locations=['mmwidth.layers.conv', 'mmwidth.layers.linear', 'mmwidth.layers.norm'])
+                          locations=['mmwidth.layers.conv', 'mmwidth.layers.linear', 'mmwidth.layers.norm',
+                                     'mmwidth.layers.attention'])
 CHANNEL_OPS = Registry('channel op', scope='mmwidth', locations=['mmwidth.space.ops'])

@@ -203,8 +203,15 @@ class ChannelGating:
 
 
 def _multiplier(vector: torch.Tensor, channels_last: bool):
-    def hook(module, args, output):
+    """A forward hook gating a layer's output channels (the first output of a layer with several: an
+    attention's, beside its weights)."""
+    def gate(output: torch.Tensor) -> torch.Tensor:
         if channels_last:
             return output * vector
         return output * vector.view((1, -1) + (1, ) * (output.dim() - 2))
+
+    def hook(module, args, output):
+        if isinstance(output, tuple):
+            return (gate(output[0]), ) + output[1:]
+        return gate(output)
     return hook

@@ -20,12 +20,12 @@ def count_per_module(model: nn.Module, input_shape: Sequence[int],
     macs: Dict[str, int] = {}
 
     def counter(name: str, family: ChannelLayer):
-        def count(module: nn.Module, inputs: tuple, output: Any) -> None:
-            macs[name] = macs.get(name, 0) + family.count_macs(module, inputs, output)
+        def count(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+            macs[name] = macs.get(name, 0) + family.count_macs(module, args + tuple(kwargs.values()), output)
         return count
 
     families = {name: layer_type_of(m) for name, m in model.named_modules()}
-    handles = [model.get_submodule(name).register_forward_hook(counter(name, family))
+    handles = [model.get_submodule(name).register_forward_hook(counter(name, family), with_kwargs=True)
                for name, family in families.items() if family is not None]
     was_training = model.training
     model.eval()

@@ -45,10 +45,12 @@ class ChannelLayer:
     input_dim = 1
 
     # ---------------------------------------------------------------------------------------------- tracing
-    def trace(self, trace: Any, name: str, module: nn.Module, x: Any, meta: Any) -> Any:
-        """The traced output of calling ``module`` (at path ``name``) on the traced tensor ``x`` whose real
-        output has ``meta``. Through the propagation ``trace`` it records the layer (``trace.record``), takes its
-        output group (``trace.output_group``) and fixes, splits or ties groups (``trace.groups``)."""
+    def trace(self, trace: Any, name: str, module: nn.Module, x: Any, meta: Any, inputs: tuple) -> Any:
+        """The traced output of calling ``module`` (at path ``name``) on the traced tensor ``x`` (its first
+        argument, read along :attr:`input_dim`) whose real output has ``meta``; ``inputs`` are all the call's
+        traced arguments, positional then keyword in the order given (an attention's query, key and value).
+        Through the propagation ``trace`` it records the layer (``trace.record``), takes its output group
+        (``trace.output_group``) and fixes, splits or ties groups (``trace.groups``)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------ graph roles
@@ -92,8 +94,9 @@ class ChannelLayer:
         raise NotImplementedError
 
     def count_macs(self, module: nn.Module, inputs: tuple, output: Any) -> int:
-        """The MACs of one real call of ``module`` on one image (``inputs`` and ``output`` of a batch of one),
-        read from the tensors in use: the module-by-module count that the analytic terms are checked against."""
+        """The MACs of one real call of ``module`` on one image (``inputs``: its arguments, positional then
+        keyword in the order given, and ``output``, of a batch of one), read from the tensors in use: the
+        module-by-module count that the analytic terms are checked against."""
         return 0
 
     # ----------------------------------------------------------------------------------------------- Dagger

@@ -58,7 +58,8 @@ class ConvLayer(ChannelLayer):
     module_types = (_ConvNd, )
     dynamic_mixin = DynamicConvMixin
 
-    def trace(self, trace: Any, name: str, conv: _ConvNd, x: TracedTensor, meta: Any) -> TracedTensor:
+    def trace(self, trace: Any, name: str, conv: _ConvNd, x: TracedTensor, meta: Any,
+              inputs: tuple) -> TracedTensor:
         """Its input channels are dim 1: channels traced along another dim (moved there by a permute, as after
         OCRNet's gathering matmul) are a spatial dim of the conv, whose MACs depend on their number."""
         if x.channel_dim != 1:

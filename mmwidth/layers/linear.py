@@ -35,7 +35,8 @@ class LinearLayer(ChannelLayer):
     dynamic_mixin = DynamicLinearMixin
     input_dim = -1
 
-    def trace(self, trace: Any, name: str, linear: nn.Linear, x: TracedTensor, meta: Any) -> TracedTensor:
+    def trace(self, trace: Any, name: str, linear: nn.Linear, x: TracedTensor, meta: Any,
+              inputs: tuple) -> TracedTensor:
         last = len(x.shape) - 1
         tokens = int(torch.Size(x.shape[1:-1]).numel())
         common = dict(macs_coef=tokens, weight_per_pair=1, has_bias=linear.bias is not None)

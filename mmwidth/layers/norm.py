@@ -116,7 +116,8 @@ class NormLayer(ChannelLayer):
     kind = 'norm'
     module_types = (_BatchNorm, nn.GroupNorm, nn.LayerNorm)
 
-    def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any) -> TracedTensor:
+    def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any,
+              inputs: tuple) -> TracedTensor:
         if not normalises_channels(norm, x):
             trace.groups.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
             return TracedTensor(meta.shape, x.layout, x.channel_dim)
@@ -169,6 +170,7 @@ class FixingNormLayer(ChannelLayer):
     """Instance and local response norms are kept whole: they fix the channels they normalise."""
     module_types = (_InstanceNorm, nn.LocalResponseNorm)
 
-    def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any) -> TracedTensor:
+    def trace(self, trace: Any, name: str, norm: nn.Module, x: TracedTensor, meta: Any,
+              inputs: tuple) -> TracedTensor:
         trace.groups.fix(x.layout, f'normalised by {type(norm).__name__} {name}')
         return TracedTensor(meta.shape, x.layout, x.channel_dim)

@@ -46,16 +46,18 @@ class Layer:
     ``macs_coef`` multiplies out-channels x in-channels-per-group into MACs, summed over every call of the layer
     (a shared detection head is called once per pyramid level; a transposed conv runs over its input positions).
     ``transposed`` convs store their weight as in x out-per-group. A norm has ``affine`` (a weight per channel)
-    and ``has_bias`` (a bias per channel).
+    and ``has_bias`` (a bias per channel). ``kind`` names the layer family (:mod:`mmwidth.layers`) that reads
+    the record.
     """
     name: str
-    kind: str  # 'conv', 'linear' or 'norm'
+    kind: str  # the family: 'conv', 'linear', 'norm', 'attention', or one a user registers
     inputs: Tuple[Segment, ...]
     output: Optional[int] = None
     depthwise: bool = False
     conv_groups: int = 1
     macs_coef: int = 0
     weight_per_pair: int = 0  # conv kernel area, 1 for linear
+    macs_per_channel: int = 0  # MACs linear in the width (an attention's matmuls), over every call
     has_bias: bool = False
     affine: bool = False
     transposed: bool = False

@@ -98,11 +98,12 @@ class Propagation:
         if node.op == 'call_module':
             module = graph_module.get_submodule(str(node.target))
             self.reached.update(id(p) for p in module.parameters())
-            return self._visit_module(strip(str(node.target)), module, args, meta)
+            return self._visit_module(strip(str(node.target)), module, args + tuple(kwargs.values()), meta)
         return self._visit_function(_op_name(node), args, kwargs, meta, where)
 
     # -------------------------------------------------------------------------------------------------- modules
     def _visit_module(self, name: str, module: nn.Module, args: tuple, meta: Any) -> Any:
+        """``args``: the call's arguments, positional then keyword in the order given."""
         family = layer_type_of(module)
         x = args[0] if args else None
         if isinstance(x, TracedTensor) and x.layout is None and len(x.shape) >= 2:
@@ -110,7 +111,7 @@ class Propagation:
         if not isinstance(x, TracedTensor) or x.layout is None:
             return self.unknown(f'{type(module).__name__} on a tensor without channels', name, args, meta)
         if family is not None:
-            return family.trace(self, name, module, x, meta)
+            return family.trace(self, name, module, x, meta, args)
         if isinstance(module, nn.Flatten):
             return follow_reshape(self, x, meta, name)
         if isinstance(module, PASSTHROUGH_MODULES):

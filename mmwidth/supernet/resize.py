@@ -4,6 +4,7 @@ Used both to shrink a model to a subnet (export, with the selected weights) and 
 supernet, freshly initialised): the layer keeps its class and its other settings, only its tensors and the
 attributes that describe their sizes change (each family says which: :mod:`mmwidth.layers`).
 """
+import itertools
 from typing import Dict, Mapping, Optional
 
 import torch
@@ -45,7 +46,7 @@ def resize_layers(model: nn.Module, graph: ChannelGraph, channels: Dict[int, int
         inputs = graph.in_channels(layer, widths)
         outputs = None if layer.output is None else widths[layer.output]
         shapes = family.shapes(module, layer, inputs, outputs)
-        like = module.weight if module.weight is not None else getattr(module, 'running_mean', None)
+        like = next(itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False)), None)
         fresh = {} if like is None else {name: like.new_empty(shape) for name, shape in shapes.items()}
         set_layer_tensors(module, layer, fresh, channels=inputs)
         family.reset(module)

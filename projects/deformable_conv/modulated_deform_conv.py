@@ -44,7 +44,8 @@ class ModulatedDeformConvLayer(ChannelLayer):
     module_types = (ModulatedDeformConv2d, )
     dynamic_mixin = DynamicModulatedDeformConvMixin
 
-    def trace(self, trace: Any, name: str, dcn: ModulatedDeformConv2d, x: TracedTensor, meta: Any) -> TracedTensor:
+    def trace(self, trace: Any, name: str, dcn: ModulatedDeformConv2d, x: TracedTensor, meta: Any,
+              inputs: tuple) -> TracedTensor:
         if x.channel_dim != 1:
             trace.groups.fix(x.layout, f'read as a spatial dimension by {name}')
             x = trace.groups.untraced_channels(x, 1, name)
@@ -58,7 +59,7 @@ class ModulatedDeformConvLayer(ChannelLayer):
         offset = getattr(dcn, 'conv_offset', None)
         if offset is not None:  # a plain conv on the same input, over the same output positions
             offsets = layer_type('conv').trace(trace, f'{name}.conv_offset', offset, x, SimpleNamespace(
-                shape=torch.Size((1, offset.out_channels) + tuple(meta.shape[2:]))))
+                shape=torch.Size((1, offset.out_channels) + tuple(meta.shape[2:]))), inputs)
             trace.groups.fix(offsets.layout, f'offsets and masks of the deformable conv {name}')
         return TracedTensor(meta.shape, (Segment(out), ))
 

@@ -310,5 +310,6 @@ def test_layer_families_are_found_by_kind_and_along_the_mro():
     assert layer_type_of(nn.InstanceNorm2d(4)) is layer_type('fixing_norm')
     assert layer_type_of(nn.Linear(2, 2)).input_dim == -1
     assert layer_type_of(nn.ReLU()) is None
-    with pytest.raises(KeyError, match='no channel layer family "attention"'):
-        layer_type('attention')
+    assert layer_type_of(nn.MultiheadAttention(8, 2)) is layer_type('attention')
+    with pytest.raises(KeyError, match='no channel layer family "capsule"'):
+        layer_type('capsule')
