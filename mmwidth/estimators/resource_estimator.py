@@ -1,8 +1,11 @@
 """Analytic FLOPs and params of width configs, computed from a traced channel graph without building a model.
 
-FLOPs follow the convention of the whole BCNet/CafeNet family: multiply-accumulates of conv and linear layers only
-(``H_out * W_out * C_out * C_in / groups * k_h * k_w`` and ``in * out``); bias, norms, activations, pooling and
-adds are not counted. Params count every parameter of the model.
+FLOPs follow the convention of the whole BCNet/CafeNet family: multiply-accumulates of conv and linear layers
+(``H_out * W_out * C_out * C_in / groups * k_h * k_w`` and ``in * out``), and of attention layers (their
+projections and their two matmuls, see :mod:`mmwidth.layers.attention`); bias, norms, activations, pooling and
+adds are not counted, and the graph lists other multiplying ops it leaves out (``ChannelGraph.uncounted``).
+Params count every parameter of the model. Each layer family adds its own terms
+(:meth:`mmwidth.layers.ChannelLayer.add_costs`).
 
 Both figures are quadratic forms in the widths of the searchable groups, ``w~' Q w~`` with ``w~ = [1, w]``, so
 a whole population of candidates is evaluated by one matrix product. A group split into ``b`` blocks (grouped

@@ -1,4 +1,4 @@
-"""Print the FLOPs (MACs of conv + linear layers) and params of a model config or of one of its subnets."""
+"""Print the FLOPs (MACs of conv, linear and attention layers) and params of a model config or of one of its subnets."""
 import argparse
 
 from mmwidth.apis import get_flops
