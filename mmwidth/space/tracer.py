@@ -59,8 +59,8 @@ class ChannelTracer:
             entry, graph, root = capture(model, shape, scope)
             state.walk(graph, root)
             if state.uncounted:
-                print_log(f'FLOPs leave out the multiply-accumulates of {", ".join(state.uncounted)} (only conv '
-                          'and linear layers are counted)', logger='current', level=logging.WARNING)
+                print_log(f'FLOPs leave out the multiply-accumulates of {", ".join(state.uncounted)} (only conv, '
+                          'linear and attention layers are counted)', logger='current', level=logging.WARNING)
             extra = self._trace_loss_path(model, shape, state) if entry == WHOLE_FORWARD else []
         finally:
             model.train(was_training)

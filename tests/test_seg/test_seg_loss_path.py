@@ -102,3 +102,18 @@ def test_ocrnet_counts_its_object_context_convs_on_the_gathered_features():
                                      'matmul in decode_head.1.object_context_block')
     rows = verify_model_subnets(model, space, num_random=1, patterns=('random', ))
     assert all(row['ok'] for row in rows), rows
+
+
+def test_segformer_searches_its_attention_streams_and_mlps():
+    """SegFormer MiT-B0: each stage's embedding width (through its efficient attention, in blocks of its heads)
+    and every Mix-FFN's hidden width are searched; subnets verify with the attention's FLOPs counted."""
+    cfg = Config.fromfile(package_config('mmseg', 'segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py'))
+    cfg.model.data_preprocessor.size = None
+    model = build_model(cfg)
+    space = WidthSpace.from_config(model, dict(input_shape=(3, SIZE, SIZE)))
+    streams = {name: space.blocks[name] for name in space.names if name.endswith('.residual')}
+    assert streams == {'backbone.layers.0.1.residual': 1, 'backbone.layers.1.1.residual': 2,
+                       'backbone.layers.2.1.residual': 5, 'backbone.layers.3.1.residual': 8}
+    assert len(space.names) == 12 and space.graph.uncounted == ()
+    rows = verify_model_subnets(model, space, [space.smallest()], num_random=1, patterns=('random', ))
+    assert all(row['ok'] for row in rows), rows
