@@ -13,7 +13,10 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmwidth.apis.analysis import verify_model_subnets
+from mmwidth.registry import CHANNEL_OPS
 from mmwidth.space import capture
+from mmwidth.space.ops import channel_op
+from mmwidth.space.trace_values import TracedTensor
 from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
 from mmwidth.space.width_space import WidthSpace
 
@@ -330,3 +333,31 @@ def test_a_channel_axis_moved_off_dim_1_is_not_a_convs_input():
     space = assert_subnets_verify(ObjectContextNet(), (3, 4, 4))
     assert space.params(space.full()) == sum(p.numel() for p in ObjectContextNet().parameters())
     assert space.to_dict()['uncounted'] == ['matmul in the top level']
+
+
+class RolledNet(nn.Module):
+    """``torch.roll`` along a spatial dim: an op the tracer has no rule for."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        return self.head(torch.roll(self.stem(x), 1, dims=3))
+
+
+def test_a_user_registered_op_rule_is_dispatched_to():
+    with pytest.raises(ChannelTraceError, match='through roll in module "<top level of the model>".*CHANNEL_OPS'):
+        ChannelTracer().trace(RolledNet(), (3, 4, 4))
+
+    @channel_op('roll')
+    def spatial_shift(trace, op, x, args, kwargs, meta, where):
+        """A shift along spatial dims keeps every channel where it is."""
+        return TracedTensor(meta.shape, x.layout, x.channel_dim)
+
+    try:
+        assert set(searchable(ChannelTracer().trace(RolledNet(), (3, 4, 4)))) == {'stem'}
+        assert_subnets_verify(RolledNet(), (3, 4, 4), num_random=1)
+    finally:
+        CHANNEL_OPS.module_dict.pop('roll')
