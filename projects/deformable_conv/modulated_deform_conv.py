@@ -5,8 +5,9 @@ the dynamic supernet, the export, resizing, the FLOPs/params estimator, the coun
 
 A deformable conv maps its input channels to its output channels like a conv (its weight is out x in-per-group
 x kernel, its MACs out x in / groups x kernel area per output position; sampling the offsets is not counted, as
-for every op outside conv and linear layers). The Pack's ``conv_offset`` reads the same input channels and
-writes the offsets and masks (``3 x deform_groups x kernel area`` channels), which keep their number.
+for every op outside conv, linear and attention layers). The Pack's ``conv_offset`` reads the same input channels
+and writes the offsets and masks (``3 x deform_groups x kernel area`` channels), which keep their number, as do
+the offsets and masks a plain ``ModulatedDeformConv2d`` is given.
 """
 from types import SimpleNamespace
 from typing import Any, Dict, Optional, Sequence
@@ -56,8 +57,11 @@ class ModulatedDeformConvLayer(ChannelLayer):
         trace.record(name, Layer(name, self.kind, x.layout, output=out, conv_groups=dcn.groups,
                                  macs_coef=int(meta.shape[2:].numel()) * kernel, weight_per_pair=kernel,
                                  has_bias=dcn.bias is not None))
+        for given in inputs[1:]:  # offsets and masks computed outside (a plain ModulatedDeformConv2d)
+            if isinstance(given, TracedTensor):
+                trace.groups.fix(given.layout, f'offsets and masks of the deformable conv {name}')
         offset = getattr(dcn, 'conv_offset', None)
-        if offset is not None:  # a plain conv on the same input, over the same output positions
+        if offset is not None:  # the Pack's: a plain conv on the same input, over the same output positions
             offsets = layer_type('conv').trace(trace, f'{name}.conv_offset', offset, x, SimpleNamespace(
                 shape=torch.Size((1, offset.out_channels) + tuple(meta.shape[2:]))), inputs)
             trace.groups.fix(offsets.layout, f'offsets and masks of the deformable conv {name}')

@@ -2,6 +2,7 @@
 not ship (mmcv's DCNv2) is taught by one registered file (the detector configs that reuse mmdet's own configs are
 tested in tests/test_detection)."""
 import copy
+import importlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from mmwidth.apis.analysis import verify_model_subnets
 from mmwidth.export.static_model import export_static_model
 from mmwidth.layers import layer_type_of
 from mmwidth.sharing.index_sets import subnet_index_sets
+from mmwidth.space.width_space import WidthSpace
 from mmwidth.utils.config import build_model, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +73,33 @@ def test_a_layer_type_registered_by_a_project_traces_verifies_trains_and_exports
     exported.model = dict(type='mmwidth.SlimmedModel', architecture=cfg.model.architecture, channels=smallest,
                           width_space=cfg.model.width_space)
     build_model(exported).load_state_dict(static.state_dict())  # the same shapes
+
+
+class OffsetsGiven(torch.nn.Module):
+    """A plain ModulatedDeformConv2d whose offsets and masks another conv computes."""
+
+    def __init__(self):
+        super().__init__()
+        from mmcv.ops import ModulatedDeformConv2d
+        self.stem = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.offsets = torch.nn.Conv2d(8, 18, 3, padding=1)
+        self.masks = torch.nn.Conv2d(8, 9, 3, padding=1)
+        self.dcn = ModulatedDeformConv2d(8, 6, 3, padding=1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        return self.dcn(x, self.offsets(x), self.masks(x).sigmoid())
+
+
+def test_offsets_given_to_a_deformable_conv_keep_their_number(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    importlib.import_module('projects.deformable_conv.modulated_deform_conv')
+    model = OffsetsGiven()
+    space = WidthSpace.from_model(model, (3, 6, 6))
+    assert space.names == ['stem'] and 'dcn:in' in space.graph.group('stem').members
+    assert not space.graph.group('offsets').searchable and not space.graph.group('masks').searchable
+    rows = verify_model_subnets(model, space, [space.smallest()], patterns=('random', ))
+    assert rows[0]['ok'], rows
 
 
 def test_without_the_projects_family_the_trace_names_the_registries(tmp_path):
