@@ -13,6 +13,7 @@ from mmwidth.export.static_model import export_static_model
 from mmwidth.sharing.index_sets import subnet_index_sets
 from mmwidth.space.width_space import WidthSpace
 from mmwidth.utils.config import build_model
+from mmwidth.utils.errors import ConfigError
 
 from conftest import package_config
 
@@ -117,3 +118,9 @@ def test_segformer_searches_its_attention_streams_and_mlps():
     assert len(space.names) == 12 and space.graph.uncounted == ()
     rows = verify_model_subnets(model, space, [space.smallest()], num_random=1, patterns=('random', ))
     assert all(row['ok'] for row in rows), rows
+
+
+def test_a_config_without_the_codebases_default_scope_is_told_to_name_it():
+    cfg = fcn_model_cfg()
+    with pytest.raises(ConfigError, match='EncoderDecoder is not in the mmwidth::model registry.*default_scope'):
+        build_model(Config(dict(model=cfg.model)))
