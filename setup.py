@@ -30,6 +30,7 @@ setup(
     extras_require={
         'mim': read_requirements('mminstall.txt'),
         'tests': read_requirements('tests.txt'),
+        'seg': read_requirements('seg.txt'),
     },
     license='Apache License 2.0',
     zip_safe=False,

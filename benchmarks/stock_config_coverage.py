@@ -1,14 +1,18 @@
-"""How many stock mmpretrain / mmdet configs trace and verify: for each config of a list, the width space (groups,
-searchable groups, traced entry) and ``verify_subnets`` with one random subnet for the left, right and random
+"""How many stock OpenMMLab configs trace and verify: for each config of a list, the width space (groups,
+searchable groups, traced entries) and ``verify_subnets`` with one random subnet for the left, right and random
 sharing patterns, each config in its own process (a crash or a hang costs one row). Prints a table and the pass
-rate; ``--out`` keeps one JSON line per config and skips the configs already there (a killed run resumes).
+rate; ``--out`` keeps one JSON line per config and skips the configs already there (a killed run resumes). A
+config of a codebase that is not installed (mmseg: the optional ``[seg]`` extra) is skipped, with the reason, and
+not counted.
 
     python benchmarks/stock_config_coverage.py LIST [--out rows.jsonl] [--timeout 600]
+    python benchmarks/stock_config_coverage.py benchmarks/stock_configs_seg.txt   # mmseg's, with .[seg] installed
 
 LIST has one config a line: ``PACKAGE RELATIVE_PATH C,H,W`` (e.g. ``mmdet faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
 3,64,64``), the path relative to the package's shipped ``.mim/configs``.
 """
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -26,12 +30,14 @@ rows = verify_subnets(path, num_random=1, input_shape=shape)
 bad = [(r['pattern'], r['max_abs_diff'], r['flops'] - r['flops_counted'], r['params'] - r['params_counted'])
        for r in rows if not r['ok']]
 print('ROW ' + json.dumps(dict(groups=len(space.graph.groups), searchable=len(space.names),
-                               entry=space.graph.entry, verify='ok' if not bad else f'mismatch {bad}')))
+                               entries=list(space.graph.entries), verify='ok' if not bad else f'mismatch {bad}')))
 '''
 
 
 def run_one(package: str, relative: str, shape: str, timeout: int) -> dict:
     row = dict(config=f'{package}:{relative}', shape=shape)
+    if importlib.util.find_spec(package) is None:
+        return dict(row, verify=f'skipped: {package} is not installed')
     try:
         done = subprocess.run([sys.executable, '-c', ONE_CONFIG, package, relative, shape], capture_output=True,
                               text=True, timeout=timeout, env=dict(os.environ))
@@ -63,12 +69,14 @@ def main():
         if args.out:
             with open(args.out, 'a') as f:
                 f.write(json.dumps(rows[-1]) + '\n')
-    print('| config | entry | groups | searchable | verify |\n|---|---|---|---|---|')
+    print('| config | entries | groups | searchable | verify |\n|---|---|---|---|---|')
     for row in rows:
-        print(f"| {row['config']} | {row.get('entry', '')} | {row.get('groups', '')} | {row.get('searchable', '')} | "
-              f"{row['verify']} |")
-    passed = sum(row['verify'] == 'ok' for row in rows)
-    print(f'\n{passed} of {len(rows)} configs trace and verify ({100 * passed / max(len(rows), 1):.0f}%)')
+        print(f"| {row['config']} | {' + '.join(row.get('entries', []))} | {row.get('groups', '')} | "
+              f"{row.get('searchable', '')} | {row['verify']} |")
+    counted = [row for row in rows if not row['verify'].startswith('skipped')]
+    passed = sum(row['verify'] == 'ok' for row in counted)
+    print(f'\n{passed} of {len(counted)} configs trace and verify ({100 * passed / max(len(counted), 1):.0f}%)'
+          + (f'; {len(rows) - len(counted)} skipped' if len(counted) < len(rows) else ''))
 
 
 if __name__ == '__main__':

@@ -3,6 +3,10 @@
 A config can therefore mix ``mmwidth.*`` types with ``mmpretrain.*`` and ``mmdet.*`` types; the modules named
 in ``locations`` are imported the first time a registry is searched, so ``import mmwidth`` stays light (and
 never imports mmdet).
+
+Two registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
+family (conv, linear, norms, attention: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
+tracing rule of every tensor operation by name. A user's layer type or op is one registered class or function.
 """
 from typing import List
 
@@ -11,7 +15,8 @@ from mmengine.registry import Registry
 
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
-    'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS'
+    'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS',
+    'CHANNEL_LAYERS', 'CHANNEL_OPS'
 ]
 
 
@@ -34,3 +39,7 @@ EVALUATOR = _child(mmengine_registry.EVALUATOR, [])
 TASK_UTILS = _child(mmengine_registry.TASK_UTILS, ['mmwidth.search', 'mmwidth.ground_truth'])
 VISUALIZERS = _child(mmengine_registry.VISUALIZERS, [])
 VISBACKENDS = _child(mmengine_registry.VISBACKENDS, [])
+CHANNEL_LAYERS = Registry('channel layer', scope='mmwidth',
+                          locations=['mmwidth.layers.conv', 'mmwidth.layers.linear', 'mmwidth.layers.norm',
+                                     'mmwidth.layers.attention'])
+CHANNEL_OPS = Registry('channel op', scope='mmwidth', locations=['mmwidth.space.ops'])

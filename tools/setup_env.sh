@@ -6,17 +6,20 @@
 # Idempotent: a stamp records a hash of everything that decides what gets installed; when it matches, the
 # script returns at once. Extra wheel folders (e.g. a prebuilt mmcv) can be offered to pip through
 # MMWIDTH_FIND_LINKS="dir1 dir2"; without them mmcv is built from source (~20-30 min on 2 cores, then cached
-# by pip).
+# by pip). Optional extras for other OpenMMLab codebases: MMWIDTH_EXTRAS=seg (mmsegmentation; tests that need
+# it skip without it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${MMWIDTH_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 STAMP="$VENV/.mmwidth-setup-stamp"
+EXTRAS="tests${MMWIDTH_EXTRAS:+,$MMWIDTH_EXTRAS}"
 CONSTRAINTS="$ROOT/requirements/constraints.txt"
 
 fingerprint() {
-    cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "$ROOT/tools/setup_env.sh" | sha256sum | cut -d' ' -f1
+    { cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "$ROOT/tools/setup_env.sh"; echo "$EXTRAS"; } | sha256sum |
+        cut -d' ' -f1
 }
 
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$(fingerprint)" ]]; then
@@ -48,8 +51,8 @@ if ! "$VENV/bin/python" -c "import mmcv.ops" >/dev/null 2>&1; then
         "${PIP[@]}" --no-build-isolation mmcv
 fi
 
-log "OpenMMLab stack + mmwidth (editable) + test dependencies"
-"${PIP[@]}" -r "$ROOT/requirements/mminstall.txt" -e "$ROOT[tests]"
+log "OpenMMLab stack + mmwidth (editable) + extras: $EXTRAS"
+"${PIP[@]}" -r "$ROOT/requirements/mminstall.txt" -e "$ROOT[$EXTRAS]"
 
 "$VENV/bin/python" -c "import torch, torchvision, mmcv.ops, mmpretrain, mmdet, mmwidth" \
     || { log "the environment does not import; see the messages above"; exit 1; }

@@ -9,6 +9,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import torch
 from torch import nn
 
+from ..layers import layer_type
+from ..layers.base import output_segments
 from ..space.channel_graph import Layer
 from ..space.width_space import WidthSpace
 
@@ -29,12 +31,6 @@ class Member:
     factor: int = 1
 
 
-def _row_statistics(rows: torch.Tensor) -> torch.Tensor:
-    """``(C, n)`` -> ``(C, 4)``: mean absolute value, RMS, mean and standard deviation of each row."""
-    return torch.stack([rows.abs().mean(1), rows.pow(2).mean(1).sqrt(), rows.mean(1),
-                        rows.std(1, unbiased=False)], dim=1)
-
-
 class FilterSummaries:
     """Per-channel summaries of the weights of every searchable group: for each channel, the statistics of its
     filters in all member layers (averaged over the members of each role, so that tied groups such as residual
@@ -50,14 +46,13 @@ class FilterSummaries:
         searchable = {space.graph.index[name]: name for name in space.names}
         self.members: Dict[str, List[Member]] = {name: [] for name in space.names}
         for layer in space.graph.layers:
-            if layer.output in searchable and layer.kind != 'norm' and not layer.depthwise:
+            family = layer_type(layer.kind)
+            if layer.output in searchable:
                 self.members[searchable[layer.output]].append(Member(layer, 'out'))
             offset = 0
             for seg in layer.inputs:
-                role = 'norm' if layer.kind == 'norm' else 'depthwise' if layer.depthwise else 'in'
-                # a grouped conv's input channels are spread over its groups: left out of the summaries
-                if seg.group in searchable and (role != 'in' or layer.conv_groups == 1):
-                    self.members[searchable[seg.group]].append(Member(layer, role, offset, seg.factor))
+                if seg.group in searchable and family.summarised_input(layer):
+                    self.members[searchable[seg.group]].append(Member(layer, family.role(layer), offset, seg.factor))
                 offset += space.graph.groups[seg.group].channels * seg.factor
 
     def positions(self, name: str) -> int:
@@ -84,25 +79,8 @@ class FilterSummaries:
 
     def _member(self, member: Member, channels: int) -> torch.Tensor:
         module = self.model.get_submodule(member.layer.name)
-        weight = module._parameters.get('weight')
         span = slice(member.offset, member.offset + channels * member.factor)
-        if member.role == 'norm':
-            if weight is None:
-                return weight_free_norm(module, channels)
-            return torch.stack([weight[span].abs(), module._parameters['bias'][span]], dim=1)
-        if member.layer.transposed:  # stored as in x out-per-group
-            weight = weight.transpose(0, 1)
-        if member.role == 'out':
-            return _row_statistics(weight.flatten(1))
-        if member.role == 'depthwise':
-            return _row_statistics(weight[span].flatten(1))
-        columns = weight.transpose(0, 1)[span]  # (channels * factor, out, ...)
-        return _row_statistics(columns.reshape(channels, -1))
-
-
-def weight_free_norm(module: nn.Module, channels: int) -> torch.Tensor:
-    """A norm without affine parameters tells nothing about its channels."""
-    return module._buffers['running_mean'].new_zeros(channels, ROLE_FEATURES['norm'])
+        return layer_type(member.layer.kind).summary(module, member.layer, member.role, span, channels)
 
 
 # The summaries the Dagger module's linear path starts from: the RMS of a channel's filters and its norm's
@@ -200,25 +178,23 @@ class ChannelGating:
         self.model = model
         graph = space.graph
         names = {graph.index[name]: name for name in space.names}
-        self.outputs: List[Tuple[str, List[Tuple[Optional[str], int]]]] = []
+        # (layer, the groups of its output channels with their sizes, whether its channels are its last dim)
+        self.outputs: List[Tuple[str, List[Tuple[Optional[str], int]], bool]] = []
         for layer in graph.layers:
-            if layer.kind == 'norm' or layer.depthwise:
-                parts = [(names.get(seg.group), graph.groups[seg.group].channels) for seg in layer.inputs]
-            else:
-                parts = [(names.get(layer.output), graph.groups[layer.output].channels)]
+            parts = [(names.get(seg.group), graph.groups[seg.group].channels) for seg in output_segments(layer)]
             if any(name is not None for name, _ in parts):
-                self.outputs.append((layer.name, parts))
+                self.outputs.append((layer.name, parts, layer_type(layer.kind).input_dim == -1))
 
     @contextmanager
     def applied(self, gates: Dict[str, torch.Tensor]) -> Iterator[None]:
         """Gates ``{group: (channels, )}`` on the model's outputs for the duration of the block."""
         handles = []
-        for layer_name, parts in self.outputs:
+        for layer_name, parts, channels_last in self.outputs:
             like = next(iter(gates.values()))
             vector = torch.cat([gates[name] if name is not None else like.new_ones(channels)
                                 for name, channels in parts])
             module = self.model.get_submodule(layer_name)
-            handles.append(module.register_forward_hook(_multiplier(vector, isinstance(module, nn.Linear))))
+            handles.append(module.register_forward_hook(_multiplier(vector, channels_last)))
         try:
             yield
         finally:
@@ -227,8 +203,15 @@ class ChannelGating:
 
 
 def _multiplier(vector: torch.Tensor, channels_last: bool):
-    def hook(module, args, output):
+    """A forward hook gating a layer's output channels (the first output of a layer with several: an
+    attention's, beside its weights)."""
+    def gate(output: torch.Tensor) -> torch.Tensor:
         if channels_last:
             return output * vector
         return output * vector.view((1, -1) + (1, ) * (output.dim() - 2))
+
+    def hook(module, args, output):
+        if isinstance(output, tuple):
+            return (gate(output[0]), ) + output[1:]
+        return gate(output)
     return hook

@@ -7,14 +7,14 @@ from mmengine.config import Config
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..estimators.counter import count_flops_params
+from ..estimators.counter import count_flops_params, count_per_module
 from ..export.static_model import export_static_model
 from ..sharing.index_sets import subnet_index_sets
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet
 from ..space.width_space import WidthSpace
 from ..supernet.dynamic_supernet import DynamicSupernet
 from ..utils.config import build_model, infer_input_shape, load_config
-from ..utils.model_call import flatten_tensors, forward_tensor
+from ..utils.model_call import entry_outputs
 
 ConfigLike = Union[str, Config]
 SubnetLike = Union[str, Mapping[str, int]]
@@ -42,17 +42,20 @@ def load_model_and_space(config: ConfigLike, input_shape: Optional[Sequence[int]
     return model, WidthSpace.from_config(model, options, shape), cfg
 
 
-def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None) -> dict:
-    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape"}``."""
-    _, space, _ = load_model_and_space(config, input_shape)
+def describe_width_space(config: ConfigLike, input_shape: Optional[Sequence[int]] = None,
+                         cfg_options: Optional[dict] = None) -> dict:
+    """``{"groups": [{"name", "channels", "blocks", "choices", "members"}, ...], "fixed": [...], "input_shape",
+    "entries", "uncounted"}`` (see :meth:`WidthSpace.to_dict`)."""
+    _, space, _ = load_model_and_space(config, input_shape, cfg_options)
     return space.to_dict()
 
 
 def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
-              input_shape: Optional[Sequence[int]] = None, scope: Optional[str] = None) -> Dict[str, int]:
+              input_shape: Optional[Sequence[int]] = None, scope: Optional[str] = None,
+              cfg_options: Optional[dict] = None) -> Dict[str, int]:
     """``{"flops", "params"}`` of the full model or of ``subnet`` (a dict or a subnet file); with ``scope``, of
     the layers under that module prefix only (e.g. a detector's ``backbone``)."""
-    _, space, _ = load_model_and_space(config, input_shape)
+    _, space, _ = load_model_and_space(config, input_shape, cfg_options)
     widths = space.full() if subnet is None else space.check_subnet(_read(subnet), source=_source(subnet))
     estimator = space.estimator if scope is None else space.scoped_estimator(scope)
     return dict(flops=estimator.flops(widths), params=estimator.params(widths))
@@ -61,7 +64,7 @@ def get_flops(config: ConfigLike, subnet: Optional[SubnetLike] = None,
 def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] = None, num_random: int = 0,
                    seed: int = 0, patterns: Sequence[str] = ('left', 'right', 'random'), atol: float = 1e-4,
                    input_shape: Optional[Sequence[int]] = None, device: str = 'cpu',
-                   rtol: float = 1e-5) -> List[dict]:
+                   rtol: float = 1e-5, cfg_options: Optional[dict] = None) -> List[dict]:
     """Checks the width machinery on subnets: for each subnet and sharing pattern, the dynamic subnet and its
     exported static model must give the same outputs on one random input (eval mode, on ``device``), and the
     analytic FLOPs and params must equal a module-by-module count of the exported model.
@@ -72,9 +75,10 @@ def verify_subnets(config: ConfigLike, subnets: Optional[Sequence[SubnetLike]] =
     exported model (``output_scale``: the largest over all outputs): with randomised norms some networks (e.g.
     MobileOne) give outputs of 1e5, where float32 rounding alone differs by 1e-2, while a wrong channel differs by
     a sizeable part of the scale.
-    Returns one row per (subnet, pattern) with ``ok`` set when everything matches.
+    Returns one row per (subnet, pattern) with ``ok`` set when everything matches, and where the counts differ
+    ``differing_modules`` (:func:`count_differences`).
     """
-    model, space, _ = load_model_and_space(config, input_shape)
+    model, space, _ = load_model_and_space(config, input_shape, cfg_options)
     entries = [_read(s) for s in subnets or []]
     for entry, subnet in zip(entries, subnets or []):
         space.check_subnet(entry, source=_source(subnet))
@@ -103,10 +107,10 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
             pattern_sets = {p: subnet_index_sets(space.full(), subnet, p, generator, space.blocks) for p in patterns}
         for pattern, index_sets in pattern_sets.items():
             with torch.no_grad(), supernet.subnet(index_sets):
-                dynamic = flatten_tensors(forward_tensor(model, inputs, space.graph.entry))
+                dynamic = entry_outputs(model, inputs, space.graph.entries)
             static = export_static_model(model, space, index_sets)
-            with torch.no_grad():
-                exported = flatten_tensors(forward_tensor(static, inputs, space.graph.entry))
+            with torch.no_grad():  # the loss-path heads too: what breaks training fails here
+                exported = entry_outputs(static, inputs, space.graph.entries)
             flops_counted, params_counted = count_flops_params(static, shape, space.graph.entry)
             compared = _compare_outputs(dynamic, exported)  # None: the outputs' shapes differ
             differences = [float('inf')] if compared is None else [diff for diff, _ in compared]
@@ -116,9 +120,26 @@ def verify_model_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[
                        params_counted=params_counted)
             # each output tensor at its own scale: a detector's small box deltas are not judged by its large scores
             outputs_match = compared is not None and all(diff <= atol + rtol * scale for diff, scale in compared)
-            row['ok'] = outputs_match and row['flops'] == flops_counted and row['params'] == params_counted
+            counts_match = row['flops'] == flops_counted and row['params'] == params_counted
+            row['ok'] = outputs_match and counts_match
+            if not counts_match:
+                row['differing_modules'] = count_differences(space, subnet, static)
             rows.append(row)
     return rows
+
+
+def count_differences(space: WidthSpace, subnet: Mapping[str, int], static: nn.Module) -> List[str]:
+    """The modules whose analytic FLOPs or params at ``subnet`` differ from a module-by-module count of its
+    exported model ``static``, each as ``'name: FLOPs a (counted b), params c (counted d)'``."""
+    analytic = space.estimator.per_module(subnet)
+    counted = count_per_module(static, space.graph.input_shape, space.graph.entry)
+    found = []
+    for name in sorted(set(analytic) | set(counted)):
+        (flops, params), (flops_counted, params_counted) = analytic.get(name, (0, 0)), counted.get(name, (0, 0))
+        if (flops, params) != (flops_counted, params_counted):
+            found.append(f'{name or "<model>"}: FLOPs {flops:,} (counted {flops_counted:,}), params {params:,} '
+                         f'(counted {params_counted:,})')
+    return found
 
 
 def _read(subnet: SubnetLike) -> Mapping[str, object]:

@@ -3,7 +3,7 @@ import copy
 import json
 import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -16,7 +16,7 @@ from ..utils.checkpoint import load_weights_strictly, model_record, save_checkpo
 from ..utils.config import build_model, load_config
 from ..utils.errors import ConfigError
 from ..utils.files import atomic_write
-from ..utils.model_call import WHOLE_FORWARD, flatten_tensors, forward_tensor
+from ..utils.model_call import WHOLE_FORWARD, entry_outputs, flatten_tensors, forward_tensor
 from .search import resolve_scorer_references
 
 CALIBRATIONS = ('search', 'config')
@@ -100,7 +100,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     with subject.supernet.subnet(patterns[side]):
         recalibrate(subject.model, batches)
         static = export_static_model(architecture, subject.space, patterns[side])
-        _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entry)
+        _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entries)
     os.makedirs(out_dir, exist_ok=True)
     weights = osp.join(out_dir, 'model.pth')
     # what CheckpointFitHook checks when the exported config loads it: an export of exactly this subnet
@@ -115,13 +115,14 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
 
 
 @torch.no_grad()
-def _check_same_outputs(model, architecture, static, batch, entry: str) -> None:
-    """The exported model must compute what the supernet's subnet computes (a guard against silent errors)."""
+def _check_same_outputs(model, architecture, static, batch, entries: Sequence[str]) -> None:
+    """The exported model must compute what the supernet's subnet computes, loss-path heads included (a guard
+    against silent errors)."""
     data = model.data_preprocessor(batch, False)
     architecture.eval()
     static.eval()
-    expected = flatten_tensors(forward_tensor(architecture, data['inputs'], entry))
-    got = flatten_tensors(forward_tensor(static, data['inputs'], entry))
+    expected = entry_outputs(architecture, data['inputs'], entries)
+    got = entry_outputs(static, data['inputs'], entries)
     if any(a.shape != b.shape or not torch.allclose(a, b, atol=1e-4, rtol=1e-4) for a, b in zip(expected, got)):
         raise RuntimeError('the exported model does not reproduce the supernet subnet; please report this')
 

@@ -1,30 +1,32 @@
 """Counts FLOPs and params of a built model module by module, to check the analytic estimator against."""
-from typing import Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 import torch
 from torch import nn
-from torch.nn.modules.conv import _ConvNd
 
+from ..layers import ChannelLayer, layer_type_of
 from ..utils.model_call import forward_tensor
 
 
-def count_flops_params(model: nn.Module, input_shape: Sequence[int], entry: str = 'forward') -> Tuple[int, int]:
-    """MACs of every conv (transposed ones included) and linear call of ``entry`` (see :func:`forward_tensor`) on
-    one ``input_shape`` image, and the number of parameters.
+def count_per_module(model: nn.Module, input_shape: Sequence[int],
+                     entry: str = 'forward') -> Dict[str, Tuple[int, int]]:
+    """MACs of every call of ``entry`` (see :func:`forward_tensor`) on one ``input_shape`` image of a module that
+    a layer family counts (:meth:`~mmwidth.layers.ChannelLayer.count_macs`: convs, transposed ones included, and
+    linears), and the parameters each module holds itself: module name -> (MACs, params), for the modules with
+    either.
 
     Kernel sizes and input widths are read from the weights in use, so dynamic layers count their active part.
     """
-    total = [0]
+    macs: Dict[str, int] = {}
 
-    def count(module: nn.Module, inputs, output: torch.Tensor) -> None:
-        # a conv's output element sums in_channels / groups * kernel area products (a linear's in_features); a
-        # transposed conv's input element is spread over out_channels / groups * kernel area outputs
-        per_element = module.weight[0].numel()
-        driving = inputs[0] if getattr(module, 'transposed', False) else output
-        total[0] += driving.numel() // driving.shape[0] * per_element
+    def counter(name: str, family: ChannelLayer):
+        def count(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+            macs[name] = macs.get(name, 0) + family.count_macs(module, args + tuple(kwargs.values()), output)
+        return count
 
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, _ConvNd))]
-    handles = [m.register_forward_hook(count) for m in layers]
+    families = {name: layer_type_of(m) for name, m in model.named_modules()}
+    handles = [model.get_submodule(name).register_forward_hook(counter(name, family), with_kwargs=True)
+               for name, family in families.items() if family is not None]
     was_training = model.training
     model.eval()
     try:
@@ -34,4 +36,15 @@ def count_flops_params(model: nn.Module, input_shape: Sequence[int], entry: str 
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    return total[0], sum(p.numel() for p in model.parameters())
+    counts = {}
+    for name, module in model.named_modules():
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        if params or name in macs:
+            counts[name] = (macs.get(name, 0), params)
+    return counts
+
+
+def count_flops_params(model: nn.Module, input_shape: Sequence[int], entry: str = 'forward') -> Tuple[int, int]:
+    """The MACs of :func:`count_per_module` and the number of parameters of ``model`` (shared ones once)."""
+    macs = sum(m for m, _ in count_per_module(model, input_shape, entry).values())
+    return macs, sum(p.numel() for p in model.parameters())

@@ -1,8 +1,11 @@
 """Analytic FLOPs and params of width configs, computed from a traced channel graph without building a model.
 
-FLOPs follow the convention of the whole BCNet/CafeNet family: multiply-accumulates of conv and linear layers only
-(``H_out * W_out * C_out * C_in / groups * k_h * k_w`` and ``in * out``); bias, norms, activations, pooling and
-adds are not counted. Params count every parameter of the model.
+FLOPs follow the convention of the whole BCNet/CafeNet family: multiply-accumulates of conv and linear layers
+(``H_out * W_out * C_out * C_in / groups * k_h * k_w`` and ``in * out``), and of attention layers (their
+projections and their two matmuls, see :mod:`mmwidth.layers.attention`); bias, norms, activations, pooling and
+adds are not counted, and the graph lists other multiplying ops it leaves out (``ChannelGraph.uncounted``).
+Params count every parameter of the model. Each layer family adds its own terms
+(:meth:`mmwidth.layers.ChannelLayer.add_costs`).
 
 Both figures are quadratic forms in the widths of the searchable groups, ``w~' Q w~`` with ``w~ = [1, w]``, so
 a whole population of candidates is evaluated by one matrix product. A group split into ``b`` blocks (grouped
@@ -10,11 +13,12 @@ convs, group norms) enters the form as its number of block rows ``w / b``: a gro
 ``C_out * C_in / groups`` is then an integer coefficient times ``(C_out / b_out) (C_in / b_in)``, since its
 groups divide ``b_out``.
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
+from ..layers import layer_type
 from ..space.channel_graph import ChannelGraph, Layer
 
 
@@ -26,45 +30,37 @@ class ResourceEstimator:
 
     def __init__(self, graph: ChannelGraph, names: Sequence[str], scope: Optional[str] = None):
         self.names = list(names)
-        inside = (lambda name: True) if scope is None else (lambda name: name.startswith(scope + '.'))  # noqa: E731
-        num_groups = len(graph.groups)
+        self._graph = graph
+        self._scope = scope
         self._blocks = np.array([graph.group(name).blocks for name in self.names], dtype=np.int64)
-        macs = np.zeros((num_groups + 1, num_groups + 1), dtype=np.int64)
-        params = np.zeros_like(macs)
-        params[0, 0] = sum(size for name, size in graph.other_params.items() if inside(name))
-        for layer in graph.layers:
-            if inside(layer.name):
-                self._add_layer(graph, layer, macs, params)
         # Fold the fixed groups in at their full widths: w~ = P [1, s], s = widths of the searchable groups.
-        fold = np.zeros((num_groups + 1, len(self.names) + 1), dtype=np.int64)
-        fold[0, 0] = 1
+        self._fold = np.zeros((len(graph.groups) + 1, len(self.names) + 1), dtype=np.int64)
+        self._fold[0, 0] = 1
         position = {name: i + 1 for i, name in enumerate(self.names)}
         for gid, group in enumerate(graph.groups):
             if group.name in position:
-                fold[gid + 1, position[group.name]] = 1
+                self._fold[gid + 1, position[group.name]] = 1
             else:
-                fold[gid + 1, 0] = group.channels // group.blocks
-        self._macs = fold.T @ macs @ fold
-        self._params = fold.T @ params @ fold
+                self._fold[gid + 1, 0] = group.channels // group.blocks
+        layers = [layer for layer in graph.layers if self._inside(layer.name)]
+        other = sum(size for name, size in graph.other_params.items() if self._inside(name))
+        macs, params = self._forms(layers, other)
+        self._macs, self._params = self._fold.T @ macs @ self._fold, self._fold.T @ params @ self._fold
 
-    @staticmethod
-    def _add_layer(graph: ChannelGraph, layer: Layer, macs: np.ndarray, params: np.ndarray) -> None:
-        """Adds one layer's MACs and params as bilinear (out x in / groups) and linear (per channel) terms, in
-        block rows of each group."""
-        blocks = [group.blocks for group in graph.groups]
-        for seg in layer.inputs:
-            col, per_col = seg.group + 1, seg.factor * blocks[seg.group]
-            if layer.kind == 'norm':
-                params[0, col] += (int(layer.affine) + int(layer.has_bias)) * per_col
-            elif layer.depthwise:
-                macs[0, col] += layer.macs_coef * per_col
-                params[0, col] += (layer.weight_per_pair + int(layer.has_bias)) * per_col
-            else:
-                row, pairs = layer.output + 1, per_col * blocks[layer.output] // layer.conv_groups
-                macs[row, col] += layer.macs_coef * pairs
-                params[row, col] += layer.weight_per_pair * pairs
-        if layer.kind != 'norm' and not layer.depthwise:
-            params[0, layer.output + 1] += int(layer.has_bias) * blocks[layer.output]
+    def _inside(self, name: str) -> bool:
+        return self._scope is None or name.startswith(self._scope + '.')
+
+    def _forms(self, layers: Sequence[Layer], other_params: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The MACs and params forms of ``layers`` and ``other_params`` fixed parameters, in the block rows of
+        every group."""
+        size = len(self._graph.groups) + 1
+        macs = np.zeros((size, size), dtype=np.int64)
+        params = np.zeros_like(macs)
+        params[0, 0] = other_params
+        blocks = [group.blocks for group in self._graph.groups]
+        for layer in layers:  # each family adds its own terms (bilinear out x in, linear per channel)
+            layer_type(layer.kind).add_costs(layer, blocks, macs, params)
+        return macs, params
 
     def _vector(self, widths: Dict[str, int]) -> np.ndarray:
         return self._rows(np.array([[widths[name] for name in self.names]], dtype=np.int64))[0]
@@ -100,6 +96,22 @@ class ResourceEstimator:
         vec = self._vector(widths)
         gradient = (self._macs + self._macs.T) @ vec
         return {name: int(gradient[i + 1] // self._blocks[i]) for i, name in enumerate(self.names)}
+
+    def per_module(self, widths: Dict[str, int]) -> Dict[str, Tuple[int, int]]:
+        """Module name -> (FLOPs, params) at ``widths``: each traced layer's, and the fixed parameters each other
+        module holds itself (what :func:`~mmwidth.estimators.counter.count_per_module` counts on the export)."""
+        vec = self._fold @ self._vector(widths)  # every group's block rows
+        costs = {}
+        for layer in self._graph.layers:
+            if self._inside(layer.name):
+                macs, params = self._forms([layer], 0)
+                costs[layer.name] = (int(vec @ macs @ vec), int(vec @ params @ vec))
+        for name, size in self._graph.other_params.items():
+            if self._inside(name):
+                module = name.rpartition('.')[0]
+                flops, params = costs.get(module, (0, 0))
+                costs[module] = (flops, params + size)
+        return costs
 
     def batch(self, widths: np.ndarray) -> Dict[str, np.ndarray]:
         """FLOPs and params of many candidates at once: ``widths`` is ``(N, len(names))`` in channels."""

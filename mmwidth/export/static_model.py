@@ -4,13 +4,13 @@ from typing import Mapping
 
 import torch
 from torch import nn
-from torch.nn.modules.conv import _ConvNd
 
+from ..layers import layer_type
 from ..sharing.index_sets import IndexSet, keeps_blocks, width_of
 from ..space.width_space import WidthSpace
-from ..supernet.dynamic_layers import conv_weight, make_static, take
+from ..supernet.dynamic_layers import make_static
 from ..supernet.dynamic_supernet import layer_index_sets
-from ..supernet.resize import TENSOR_NAMES, set_layer_tensors
+from ..supernet.resize import set_layer_tensors
 
 
 def export_static_model(model: nn.Module, space: WidthSpace, index_sets: Mapping[str, IndexSet]) -> nn.Module:
@@ -35,19 +35,7 @@ def export_static_model(model: nn.Module, space: WidthSpace, index_sets: Mapping
         module = static.get_submodule(layer.name)
         device = next(iter(module.state_dict().values()), torch.empty(0)).device  # a plain layer norm has none
         in_index, out_index = (i.to(device) if isinstance(i, torch.Tensor) else i for i in (in_index, out_index))
-        _shrink(module, in_index, out_index, layer.depthwise, graph.in_channels(layer, full))
+        tensors = layer_type(layer.kind).slice(module, layer, in_index, out_index)
+        # the channels of a layer that passes them on are its output index set of its input channels
+        set_layer_tensors(module, layer, tensors, channels=width_of(out_index, graph.in_channels(layer, full)))
     return static
-
-
-def _shrink(module: nn.Module, in_index: IndexSet, out_index: IndexSet, depthwise: bool, channels: int) -> None:
-    """Keeps the channels ``in_index`` -> ``out_index`` of a layer (a norm's channels: ``out_index`` of its
-    ``channels``)."""
-    if isinstance(module, nn.Linear):
-        tensors = dict(weight=take(take(module.weight, 0, out_index), 1, in_index))
-    elif isinstance(module, _ConvNd):
-        tensors = dict(weight=conv_weight(module.weight, in_index, out_index, module.groups, module.transposed,
-                                          depthwise))
-    else:  # norms: their channels are their output index set
-        tensors = {name: take(getattr(module, name, None), 0, out_index) for name in TENSOR_NAMES}
-    tensors.setdefault('bias', take(module.bias, 0, out_index))
-    set_layer_tensors(module, depthwise, tensors, channels=width_of(out_index, channels))

@@ -46,16 +46,18 @@ class Layer:
     ``macs_coef`` multiplies out-channels x in-channels-per-group into MACs, summed over every call of the layer
     (a shared detection head is called once per pyramid level; a transposed conv runs over its input positions).
     ``transposed`` convs store their weight as in x out-per-group. A norm has ``affine`` (a weight per channel)
-    and ``has_bias`` (a bias per channel).
+    and ``has_bias`` (a bias per channel). ``kind`` names the layer family (:mod:`mmwidth.layers`) that reads
+    the record.
     """
     name: str
-    kind: str  # 'conv', 'linear' or 'norm'
+    kind: str  # the family: 'conv', 'linear', 'norm', 'attention', or one a user registers
     inputs: Tuple[Segment, ...]
     output: Optional[int] = None
     depthwise: bool = False
     conv_groups: int = 1
     macs_coef: int = 0
     weight_per_pair: int = 0  # conv kernel area, 1 for linear
+    macs_per_channel: int = 0  # MACs linear in the width (an attention's matmuls), over every call
     has_bias: bool = False
     affine: bool = False
     transposed: bool = False
@@ -74,16 +76,27 @@ class ChannelGraph:
 
     ``entry`` is what was traced (see :mod:`mmwidth.utils.model_call`): ``'forward'``, or ``'extract_feat'`` for a
     model whose heads cannot run on a tensor alone; its FLOPs and outputs are those of that call.
+    ``extra_entries`` were traced too, without counting their MACs: heads that only the loss path runs (see
+    :func:`mmwidth.utils.model_call.head_entry`), whose layers follow the widths. ``uncounted`` says where the
+    counted entry multiply-accumulates outside conv and linear layers (e.g. ``'matmul in decode_head.gather'``):
+    FLOPs leave those out.
     """
     groups: List[ChannelGroup]
     layers: List[Layer]
     input_shape: Tuple[int, ...]
     other_params: Dict[str, int] = field(default_factory=dict)
     entry: str = 'forward'
+    extra_entries: Tuple[str, ...] = ()
+    uncounted: Tuple[str, ...] = ()
     index: Dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
         self.index = {group.name: i for i, group in enumerate(self.groups)}
+
+    @property
+    def entries(self) -> Tuple[str, ...]:
+        """Every traced entry, the counted one first."""
+        return (self.entry, ) + self.extra_entries
 
     def group(self, name: str) -> ChannelGroup:
         return self.groups[self.index[name]]
@@ -114,4 +127,5 @@ class ChannelGraph:
             target.blocks = math.lcm(target.blocks, group.blocks)
         layers = [replace(layer, inputs=tuple(Segment(remap[s.group], s.factor) for s in layer.inputs),
                           output=None if layer.output is None else remap[layer.output]) for layer in self.layers]
-        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry)
+        return ChannelGraph(groups, layers, self.input_shape, self.other_params, self.entry, self.extra_entries,
+                            self.uncounted)

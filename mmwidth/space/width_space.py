@@ -14,8 +14,8 @@ from .channel_graph import ChannelGraph, ChannelGroup
 from .tracer import ChannelTracer
 
 Subnet = Dict[str, int]
-SPACE_OPTIONS = ('input_shape', 'scope', 'exclude', 'strict', 'tie', 'fix', 'ratios', 'bins', 'flops_bins', 'min_bins',
-                 'max_bins', 'divisor')
+SPACE_OPTIONS = ('input_shape', 'scope', 'exclude', 'strict', 'fixed_modules', 'tie', 'fix', 'ratios', 'bins',
+                 'flops_bins', 'min_bins', 'max_bins', 'divisor')
 
 
 class SubnetError(WidthSearchError, ValueError):
@@ -129,9 +129,12 @@ class WidthSpace:
 
     @classmethod
     def from_model(cls, model: nn.Module, input_shape: Sequence[int], scope: Optional[Sequence[str]] = None,
-                   exclude: Sequence[str] = (), strict: bool = True, **options) -> 'WidthSpace':
-        """Traces ``model`` at ``input_shape`` (C, H, W) and builds its width space."""
-        graph = ChannelTracer(scope=scope, exclude=exclude, strict=strict).trace(model, input_shape)
+                   exclude: Sequence[str] = (), strict: bool = True, fixed_modules: Sequence[str] = (),
+                   **options) -> 'WidthSpace':
+        """Traces ``model`` at ``input_shape`` (C, H, W) (see :class:`ChannelTracer` for the tracing options) and
+        builds its width space."""
+        graph = ChannelTracer(scope=scope, exclude=exclude, strict=strict,
+                              fixed_modules=fixed_modules).trace(model, input_shape)
         if scope and not any(group.searchable for group in graph.groups):
             raise ConfigError(f'width_space: no searchable channel group in {type(model).__name__} under '
                               f'scope={list(scope)} (a scope names module prefixes such as "backbone")')
@@ -268,7 +271,8 @@ class WidthSpace:
     def to_dict(self) -> dict:
         """A JSON-ready description: searchable groups (with members and choices) and the fixed ones."""
         return dict(
-            input_shape=list(self.graph.input_shape),
+            input_shape=list(self.graph.input_shape), entries=list(self.graph.entries),
+            uncounted=list(self.graph.uncounted),
             groups=[dict(name=g.name, channels=g.channels, blocks=g.blocks, choices=self.choices[g.name],
                          members=g.members) for g in self.groups],
             fixed=[dict(name=g.name, channels=g.channels, reason=g.fixed_reason)

@@ -1,20 +1,20 @@
-"""Dynamic conv, linear and norm layers.
+"""Dynamic layers: the switch between a layer's class and its dynamic subclass, and the channel slicing that
+every family's dynamic form (:mod:`mmwidth.layers`) reads its tensors with.
 
-A layer becomes dynamic by swapping its class for a subclass that mixes one of these in: the layer keeps its
-full-size parameters and its own ``forward`` (so subclasses such as mmcv's ``Conv2dAdaptivePadding``,
+A layer becomes dynamic by swapping its class for a subclass that mixes its family's dynamic form in: the layer
+keeps its full-size parameters and its own ``forward`` (so subclasses such as mmcv's ``Conv2dAdaptivePadding``,
 ``SyncBatchNorm`` or mmpretrain's ``LayerNorm2d`` keep their behaviour), but ``weight``, ``bias``, the running
 statistics, a depthwise conv's ``groups`` and a layer norm's ``normalized_shape`` are read through the active
 index sets. Contiguous index sets give views, others gather. State dicts, optimisers and ``.to()`` still see the
 full tensors.
 """
-from typing import Callable, Dict, Optional, Type
+from typing import Dict, Optional, Type
 
 import torch
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.nn.modules.conv import _ConvNd
 
-from ..sharing.index_sets import IndexSet, block_positions, width_of
+from ..layers.base import DynamicLayerMixin, layer_type_of
+from ..sharing.index_sets import IndexSet
 from .gradient_buffers import zero_gradient
 
 
@@ -62,140 +62,17 @@ def take_weight(weight: torch.Tensor, out_index: IndexSet, in_index: IndexSet, c
     return _WeightBlock.apply(weight, out_index, in_index)
 
 
-class DynamicLayerMixin:
-    """Index sets of a dynamic layer: ``mmwidth_in`` for input channels, ``mmwidth_out`` for output channels
-    (a norm's and a depthwise conv's channels are their ``mmwidth_out``). ``None`` means every channel."""
-    mmwidth_in: IndexSet = None
-    mmwidth_out: IndexSet = None
-    # Called with the layer before each training forward pass (e.g. to count which channels were trained).
-    mmwidth_monitor: Optional[Callable[[nn.Module], None]] = None
-
-    def forward(self, *args, **kwargs):
-        if self.training and self.mmwidth_monitor is not None:
-            self.mmwidth_monitor(self)
-        return super().forward(*args, **kwargs)
-
-
-def conv_weight(weight: torch.Tensor, in_index: IndexSet, out_index: IndexSet, groups: int, transposed: bool,
-                depthwise: bool) -> torch.Tensor:
-    """The part of a conv's full ``weight`` (out x in-per-group, or in x out-per-group when ``transposed``)
-    that maps the channels ``in_index`` to ``out_index``. The per-group dimension is indexed by the positions
-    inside one group, which are the same in every group; a depthwise conv's channels are its ``out_index``."""
-    if depthwise:
-        return take(weight, 0, out_index)
-    if transposed:
-        return take_weight(weight, in_index, block_positions(out_index, groups), contiguous=True)
-    return take_weight(weight, out_index, block_positions(in_index, groups), contiguous=True)
-
-
-class DynamicConvMixin(DynamicLayerMixin):
-    mmwidth_depthwise: bool = False
-
-    @property
-    def weight(self) -> torch.Tensor:
-        return conv_weight(self._parameters['weight'], self.mmwidth_in, self.mmwidth_out, self.__dict__['groups'],
-                           self.transposed, self.mmwidth_depthwise)
-
-    @property
-    def bias(self) -> Optional[torch.Tensor]:
-        return take(self._parameters['bias'], 0, self.mmwidth_out)
-
-    @property
-    def groups(self) -> int:
-        if self.mmwidth_depthwise and self.mmwidth_out is not None:
-            return width_of(self.mmwidth_out, self.__dict__['groups'])
-        return self.__dict__['groups']
-
-    @groups.setter
-    def groups(self, value: int) -> None:
-        self.__dict__['groups'] = value
-
-
-class DynamicLinearMixin(DynamicLayerMixin):
-
-    @property
-    def weight(self) -> torch.Tensor:
-        return take_weight(self._parameters['weight'], self.mmwidth_out, self.mmwidth_in, contiguous=False)
-
-    @property
-    def bias(self) -> Optional[torch.Tensor]:
-        return take(self._parameters['bias'], 0, self.mmwidth_out)
-
-
-class DynamicNormMixin(DynamicLayerMixin):
-    """A norm's weight and bias are those of its channels (``mmwidth_out``); a group norm keeps its number of
-    groups, the width being a multiple of them."""
-
-    @property
-    def weight(self) -> Optional[torch.Tensor]:
-        return take(self._parameters['weight'], 0, self.mmwidth_out)
-
-    @property
-    def bias(self) -> Optional[torch.Tensor]:
-        return take(self._parameters['bias'], 0, self.mmwidth_out)
-
-
-class DynamicLayerNormMixin(DynamicNormMixin):
-    """A layer norm over the channels normalises the active ones: ``normalized_shape`` follows the width."""
-
-    @property
-    def normalized_shape(self) -> tuple:
-        full = self.__dict__['normalized_shape']
-        return full if self.mmwidth_out is None else (width_of(self.mmwidth_out, full[0]), )
-
-    @normalized_shape.setter
-    def normalized_shape(self, value: tuple) -> None:
-        self.__dict__['normalized_shape'] = value
-
-
-class DynamicBatchNormMixin(DynamicNormMixin):
-    # Gathered running statistics handed to the norm during one forward pass (written back after a training one).
-    _mmwidth_gathered: Optional[Dict[str, torch.Tensor]] = None
-
-    @property
-    def running_mean(self) -> Optional[torch.Tensor]:
-        return self._statistic('running_mean')
-
-    @property
-    def running_var(self) -> Optional[torch.Tensor]:
-        return self._statistic('running_var')
-
-    def _statistic(self, name: str) -> Optional[torch.Tensor]:
-        if self._mmwidth_gathered is not None:
-            return self._mmwidth_gathered[name]
-        return take(self._buffers[name], 0, self.mmwidth_out)
-
-    def forward(self, *args, **kwargs):
-        index = self.mmwidth_out
-        if not (isinstance(index, torch.Tensor) and self.track_running_stats):
-            return super().forward(*args, **kwargs)
-        # A gather copies the statistics: once per pass (the norm reads each several times), and after a training
-        # pass, whose update is in place on the copies, scattered back.
-        names = ('running_mean', 'running_var')
-        self._mmwidth_gathered = {name: self._buffers[name][index] for name in names}
-        try:
-            return super().forward(*args, **kwargs)
-        finally:
-            if self.training:
-                with torch.no_grad():
-                    for name in names:
-                        self._buffers[name][index] = self._mmwidth_gathered[name]
-            self._mmwidth_gathered = None
-
-
-MIXINS = ((_ConvNd, DynamicConvMixin), (nn.Linear, DynamicLinearMixin), (_BatchNorm, DynamicBatchNormMixin),
-          (nn.GroupNorm, DynamicNormMixin), (nn.LayerNorm, DynamicLayerNormMixin))
 _dynamic_classes: Dict[type, type] = {}
 
 
 def dynamic_class(base: Type[nn.Module]) -> type:
-    """The dynamic subclass of a conv, linear, batch-, group- or layer-norm class (one per class, so it is
-    stable)."""
+    """The dynamic subclass of a layer class that a registered family owns (one per class, so it is stable)."""
     if base not in _dynamic_classes:
-        mixin = next((mix for kind, mix in MIXINS if issubclass(base, kind)), None)
-        if mixin is None:
-            raise TypeError(f'{base.__name__} has no dynamic version (only conv, linear, batch, group and layer norm)')
-        _dynamic_classes[base] = type(f'Dynamic{base.__name__}', (mixin, base), dict(mmwidth_base=base))
+        family = layer_type_of(base)
+        if family is None:
+            raise TypeError(f'{base.__name__} has no dynamic version: no family in CHANNEL_LAYERS owns it')
+        _dynamic_classes[base] = type(f'Dynamic{base.__name__}', (family.dynamic_form(base), base),
+                                      dict(mmwidth_base=base))
     return _dynamic_classes[base]
 
 
@@ -211,6 +88,6 @@ def make_static(module: nn.Module) -> nn.Module:
     """Turns a dynamic layer back into its own class in place."""
     if isinstance(module, DynamicLayerMixin):
         module.__class__ = module.mmwidth_base
-        for attr in ('mmwidth_in', 'mmwidth_out', 'mmwidth_monitor', 'mmwidth_depthwise', '_mmwidth_gathered'):
-            module.__dict__.pop(attr, None)
+        for attr in [name for name in module.__dict__ if name.startswith(('mmwidth_', '_mmwidth_'))]:
+            del module.__dict__[attr]
     return module

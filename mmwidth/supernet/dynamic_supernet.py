@@ -15,10 +15,11 @@ def layer_index_sets(graph: ChannelGraph, layer: Layer,
                      group_index: Mapping[int, IndexSet]) -> Tuple[IndexSet, IndexSet]:
     """The (input, output) index sets of one layer, given the index set of each group (absent = all).
 
-    A norm's or a depthwise conv's channels are its inputs, returned as its output index set.
+    The channels of a layer that passes them on (no output group: norms, depthwise convs) are its inputs,
+    returned as its output index set.
     """
     inputs = _input_index(graph, layer, group_index)
-    if layer.kind == 'norm' or layer.depthwise:
+    if layer.output is None:
         return None, inputs
     return inputs, group_index.get(layer.output)
 

@@ -1,28 +1,24 @@
-"""Changing the number of channels of conv, linear and norm layers in place.
+"""Changing the number of channels of traced layers in place.
 
 Used both to shrink a model to a subnet (export, with the selected weights) and to widen one (BCNetV2's enhanced
 supernet, freshly initialised): the layer keeps its class and its other settings, only its tensors and the
-attributes that describe their sizes change.
+attributes that describe their sizes change (each family says which: :mod:`mmwidth.layers`).
 """
+import itertools
 from typing import Dict, Mapping, Optional
 
 import torch
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.nn.modules.conv import _ConvNd
 
-from ..space.channel_graph import ChannelGraph
+from ..layers import layer_type
+from ..space.channel_graph import ChannelGraph, Layer
 from ..utils.errors import ConfigError
 
-TENSOR_NAMES = ('weight', 'bias', 'running_mean', 'running_var')
 
-
-def set_layer_tensors(module: nn.Module, depthwise: bool, tensors: Mapping[str, Optional[torch.Tensor]],
-                      channels: Optional[int] = None) -> None:
-    """Replaces a layer's weight/bias (and a norm's statistics) and updates its channel attributes to match.
-
-    ``channels``: a norm's new number of channels (a norm may have no tensor to read it from).
-    """
+def set_layer_tensors(module: nn.Module, layer: Layer, tensors: Mapping[str, Optional[torch.Tensor]],
+                      channels: int) -> None:
+    """Replaces a layer's tensors (those it has; parameters stay parameters) and updates its channel attributes
+    to match (``channels``: its channels when it passes them on, which it may have no tensor to read from)."""
     for name, tensor in tensors.items():
         old = getattr(module, name, None)
         if tensor is None or old is None:
@@ -31,26 +27,7 @@ def set_layer_tensors(module: nn.Module, depthwise: bool, tensors: Mapping[str, 
             setattr(module, name, nn.Parameter(tensor.detach().clone(), requires_grad=old.requires_grad))
         else:
             setattr(module, name, tensor.detach().clone())
-    weight = module.weight
-    if isinstance(module, nn.Linear):
-        module.out_features, module.in_features = weight.shape
-    elif isinstance(module, _ConvNd):
-        # a conv's weight is out x in-per-group, a transposed conv's in x out-per-group
-        whole, per_group = ('in_channels', 'out_channels') if module.transposed else ('out_channels', 'in_channels')
-        setattr(module, whole, weight.shape[0])
-        if depthwise:
-            module.groups = weight.shape[0]
-            setattr(module, per_group, weight.shape[0])
-        else:
-            setattr(module, per_group, weight.shape[1] * module.groups)
-    elif isinstance(module, _BatchNorm):
-        module.num_features = channels
-    elif isinstance(module, nn.GroupNorm):
-        module.num_channels = channels
-    else:  # layer norm over the channels (mmpretrain's LayerNorm2d also records num_channels)
-        module.normalized_shape = (channels, )
-        if hasattr(module, 'num_channels'):
-            module.num_channels = channels
+    layer_type(layer.kind).set_channels(module, layer, channels)
 
 
 def resize_layers(model: nn.Module, graph: ChannelGraph, channels: Dict[int, int]) -> None:
@@ -65,18 +42,11 @@ def resize_layers(model: nn.Module, graph: ChannelGraph, channels: Dict[int, int
     for layer in graph.layers:
         if not any(g in channels for g in layer.groups()):
             continue
-        module = model.get_submodule(layer.name)
+        module, family = model.get_submodule(layer.name), layer_type(layer.kind)
         inputs = graph.in_channels(layer, widths)
-        if layer.kind == 'norm':
-            shapes = dict.fromkeys(TENSOR_NAMES, (inputs, ))
-        elif layer.depthwise:
-            shapes = dict(weight=(inputs, ) + tuple(module.weight.shape[1:]), bias=(inputs, ))
-        else:
-            out = widths[layer.output]
-            groups = getattr(module, 'groups', 1)
-            pair = (inputs, out // groups) if layer.transposed else (out, inputs // groups)
-            shapes = dict(weight=pair + tuple(module.weight.shape[2:]), bias=(out, ))
-        like = module.weight if module.weight is not None else getattr(module, 'running_mean', None)
+        outputs = None if layer.output is None else widths[layer.output]
+        shapes = family.shapes(module, layer, inputs, outputs)
+        like = next(itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False)), None)
         fresh = {} if like is None else {name: like.new_empty(shape) for name, shape in shapes.items()}
-        set_layer_tensors(module, layer.depthwise, fresh, channels=inputs)
-        module.reset_parameters()
+        set_layer_tensors(module, layer, fresh, channels=inputs)
+        family.reset(module)

@@ -5,13 +5,20 @@ import json
 import sys
 from typing import Any, Callable, Iterator
 
-from .config import BUILD_MISTAKES, describe_build_mistake, is_build_mistake
+from .config import BUILD_MISTAKES, DictAction, describe_build_mistake, is_build_mistake
 from .errors import WidthSearchError, describe, is_user_os_error
 
 
 def add_debug_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--debug', action='store_true',
                         help='show the traceback of a user\'s mistake too (internal errors always show theirs)')
+
+
+def add_cfg_options(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options key=value ...``: settings merged into the config (e.g. a width-space scope or exclusion)
+    without writing a wrapper config."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config settings, e.g. model.width_space.exclude=[backbone.layer4]')
 
 
 def positive_int(text: str) -> int:

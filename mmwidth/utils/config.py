@@ -74,7 +74,16 @@ def build_model(cfg: Config) -> nn.Module:
     except BUILD_MISTAKES as err:
         if not is_build_mistake(err):
             raise
-        raise ConfigError(f'cannot build the model of this config: {describe_build_mistake(err)}') from err
+        raise ConfigError(f'cannot build the model of this config: {describe_build_mistake(err)}'
+                          f'{_scope_hint(cfg, err)}') from err
+
+
+def _scope_hint(cfg: Config, err: BaseException) -> str:
+    """What a config without ``default_scope`` whose type mmwidth's registry lacks probably misses."""
+    if cfg.get('default_scope') or not isinstance(err, KeyError) or ' is not in the mmwidth::' not in str(err):
+        return ''
+    return (' (a model of another OpenMMLab codebase needs that codebase\'s default_scope, e.g. '
+            'default_scope = "mmseg", or scoped type names such as "mmseg.EncoderDecoder")')
 
 
 def is_build_mistake(err: BaseException) -> bool:

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 from conftest import build_package_model
 
+from mmwidth.apis.analysis import count_differences
+from mmwidth.estimators.counter import count_flops_params, count_per_module
+from mmwidth.export.static_model import export_static_model
 from mmwidth.ground_truth.cbm_table import arch_to_subnet, cbm_width_space, check_cbm_table, closed_form
-from mmwidth.estimators.counter import count_flops_params
 from mmwidth.sharing.index_sets import subnet_index_sets
 from mmwidth.space.width_space import WidthSpace
 from mmwidth.supernet.dynamic_supernet import DynamicSupernet
@@ -58,3 +60,28 @@ def test_cbm_all_archs_match_closed_forms(space):
 def test_cbm_resnet_table_matches(cbm_resnet_table):
     report = check_cbm_table('resnet', str(cbm_resnet_table))
     assert (report['checked'], report['flops_mismatch'], report['params_mismatch']) == (16384, 0, 0)
+
+
+def test_per_module_costs_sum_up_and_equal_the_exported_models_counts():
+    model = build_package_model('mobilenet_v2')
+    space = WidthSpace.from_model(model, (3, 32, 32))
+    subnet = space.sample(np.random.default_rng(0))
+    costs = space.estimator.per_module(subnet)
+    assert sum(f for f, _ in costs.values()) == space.flops(subnet)
+    assert sum(p for _, p in costs.values()) == space.params(subnet)
+    static = export_static_model(model, space, subnet_index_sets(space.full(), subnet, 'left'))
+    assert costs == count_per_module(static, (3, 32, 32))
+    assert count_differences(space, subnet, static) == []
+
+
+def test_count_differences_name_the_modules_of_a_wrong_width():
+    """Analytic figures of one subnet against the export of another that differs in one group: exactly that
+    group's layers differ."""
+    model = build_package_model('mobilenet_v2')
+    space = WidthSpace.from_model(model, (3, 32, 32))
+    name = 'backbone.layer2.0.conv.0.conv'
+    exported = dict(space.full(), **{name: space.choices[name][0]})
+    static = export_static_model(model, space, subnet_index_sets(space.full(), exported, 'left'))
+    differing = count_differences(space, space.full(), static)
+    assert {line.split(':')[0] for line in differing} == {m.split(':')[0] for m in space.graph.group(name).members}
+    assert any(line.startswith(f'{name}: FLOPs ') for line in differing)

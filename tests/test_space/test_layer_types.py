@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from mmwidth.apis.analysis import _randomise_norms, load_model_and_space, verify_subnets
 from mmwidth.estimators.counter import count_flops_params
 from mmwidth.export.static_model import export_static_model
+from mmwidth.layers import layer_type, layer_type_of
 from mmwidth.sharing.index_sets import index_tensor, keeps_blocks, local_free, subnet_index_sets
 from mmwidth.space.width_space import SubnetError, WidthSpace, bin_edges
 from mmwidth.supernet.dynamic_supernet import DynamicSupernet, layer_index_sets
@@ -299,3 +300,16 @@ def test_export_refuses_index_sets_that_ignore_blocks():
     subnet = {'residual': 6, 'conv1.0': 8, 'conv2.0': 12}
     with pytest.raises(ValueError, match='same channels in each of its 2 blocks'):
         export_static_model(model, space, subnet_index_sets(space.full(), subnet, 'right'))
+
+
+def test_layer_families_are_found_by_kind_and_along_the_mro():
+    from mmcv.cnn.bricks import Conv2dAdaptivePadding
+    assert layer_type_of(Conv2dAdaptivePadding(3, 4, 3)) is layer_type('conv')
+    assert layer_type_of(nn.ConvTranspose2d) is layer_type('conv')
+    assert layer_type_of(nn.SyncBatchNorm(4)) is layer_type_of(nn.LayerNorm(4)) is layer_type('norm')
+    assert layer_type_of(nn.InstanceNorm2d(4)) is layer_type('fixing_norm')
+    assert layer_type_of(nn.Linear(2, 2)).input_dim == -1
+    assert layer_type_of(nn.ReLU()) is None
+    assert layer_type_of(nn.MultiheadAttention(8, 2)) is layer_type('attention')
+    with pytest.raises(KeyError, match='no channel layer family "capsule"'):
+        layer_type('capsule')

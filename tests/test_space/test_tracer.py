@@ -2,6 +2,7 @@
 import pytest
 import torch
 from conftest import ConcatNet, build_package_model
+from mmengine.model import BaseModel
 from torch import nn
 
 from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
@@ -151,3 +152,48 @@ def test_width_space_options_exclude_and_scope():
     assert len(space.names) == 12 - 3
     everything = WidthSpace.from_model(model, (3, 32, 32), scope=[''])
     assert len(everything.names) == 12  # the head's output stays fixed whatever the scope
+
+
+class _LossOnlyProjection(nn.Module):
+    """A classifier whose ``projection`` only a loss would run (on two tensors): no tensor-mode trace reaches it."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+        self.head = nn.Conv2d(8, 4, 1)
+        self.projection = nn.Bilinear(8, 8, 4)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def test_a_parameterised_module_no_trace_reaches_is_an_error_unless_declared_fixed():
+    with pytest.raises(ChannelTraceError, match=r'parameterised module\(s\) projection\b.*'
+                                                r"fixed_modules=\['projection'\]"):
+        ChannelTracer().trace(_LossOnlyProjection(), (3, 8, 8))
+    graph = ChannelTracer(fixed_modules=['projection']).trace(_LossOnlyProjection(), (3, 8, 8))
+    assert graph.entries == ('forward', )
+    assert searchable(graph).keys() == {'backbone.0'}
+
+
+class _PoseLikeEstimator(BaseModel):
+    """mmpose's estimators take ``forward(inputs, data_samples, mode)`` with no default for ``data_samples``."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+        self.head = nn.Conv2d(8, 17, 1)
+
+    def extract_feat(self, inputs):
+        return self.backbone(inputs)
+
+    def forward(self, inputs, data_samples, mode='tensor'):
+        assert mode == 'tensor' and data_samples is None
+        return self.head(self.extract_feat(inputs))
+
+
+def test_a_forward_that_requires_data_samples_is_traced_whole():
+    graph = ChannelTracer().trace(_PoseLikeEstimator(), (3, 8, 8))
+    assert graph.entries == ('forward', )
+    head = next(layer for layer in graph.layers if layer.name == 'head')
+    assert graph.groups[head.inputs[0].group].name == 'backbone.0' and head.macs_coef == 6 * 6

@@ -13,6 +13,10 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmwidth.apis.analysis import verify_model_subnets
+from mmwidth.registry import CHANNEL_OPS
+from mmwidth.space import capture
+from mmwidth.space.ops import channel_op
+from mmwidth.space.trace_values import TracedTensor
 from mmwidth.space.tracer import ChannelTraceError, ChannelTracer
 from mmwidth.space.width_space import WidthSpace
 
@@ -264,7 +268,7 @@ def test_runtime_tracer_matches_torch_fx_on_a_real_model(monkeypatch):
     def fx_fails(root, input_shape):
         raise ChannelTraceError('torch.fx is switched off')
 
-    monkeypatch.setattr(ChannelTracer, '_fx_graph', staticmethod(fx_fails))
+    monkeypatch.setattr(capture, '_fx_graph', fx_fails)
     recorded = ChannelTracer().trace(model, (3, 16, 16))
     summary = lambda graph: [(g.name, g.channels, g.fixed_reason, g.members) for g in graph.groups]  # noqa: E731
     assert summary(recorded) == summary(expected)
@@ -296,3 +300,64 @@ def test_unknown_operation_in_recorded_model_names_module_and_op():
 
     with pytest.raises(ChannelTraceError, match=r'roll in module "<top level of the model>"'):
         ChannelTracer().trace(Rolled(), (3, 4, 4))
+
+
+class ObjectContextNet(nn.Module):
+    """OCRNet's SpatialGatherModule and the conv after it: class probabilities gather the features by a matmul,
+    ``permute(0, 2, 1)`` and ``unsqueeze(3)`` make the class axis dim 2, and a 1x1 conv reads the features' 16
+    channels at dim 1. The gathering runs in the head, outside the searched backbone."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                      nn.Conv2d(8, 16, 1))
+        self.cls = nn.Conv2d(16, 5, 1)
+        self.key = nn.Conv2d(16, 6, 1)
+
+    def forward(self, x):
+        feats = self.backbone(x)
+        probs = self.cls(feats)
+        b, k = probs.shape[:2]
+        probs = torch.softmax(probs.view(b, k, -1), dim=2)
+        context = torch.matmul(probs, feats.view(b, feats.shape[1], -1).permute(0, 2, 1))  # [b, k, c]
+        return self.key(context.permute(0, 2, 1).contiguous().unsqueeze(3))  # conv on [b, c, k, 1]
+
+
+def test_a_channel_axis_moved_off_dim_1_is_not_a_convs_input():
+    graph = ChannelTracer().trace(ObjectContextNet(), (3, 4, 4))
+    key = next(layer for layer in graph.layers if layer.name == 'key')
+    assert graph.in_channels(key, [g.channels for g in graph.groups]) == 16
+    assert 'computed by operations the tracer does not follow' in graph.groups[key.inputs[0].group].fixed_reason
+    assert graph.uncounted == ('matmul in the top level', )
+    assert set(searchable(graph)) == {'backbone.0'}
+    space = assert_subnets_verify(ObjectContextNet(), (3, 4, 4))
+    assert space.params(space.full()) == sum(p.numel() for p in ObjectContextNet().parameters())
+    assert space.to_dict()['uncounted'] == ['matmul in the top level']
+
+
+class RolledNet(nn.Module):
+    """``torch.roll`` along a spatial dim: an op the tracer has no rule for."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        return self.head(torch.roll(self.stem(x), 1, dims=3))
+
+
+def test_a_user_registered_op_rule_is_dispatched_to():
+    with pytest.raises(ChannelTraceError, match='through roll in module "<top level of the model>".*CHANNEL_OPS'):
+        ChannelTracer().trace(RolledNet(), (3, 4, 4))
+
+    @channel_op('roll')
+    def spatial_shift(trace, op, x, args, kwargs, meta, where):
+        """A shift along spatial dims keeps every channel where it is."""
+        return TracedTensor(meta.shape, x.layout, x.channel_dim)
+
+    try:
+        assert set(searchable(ChannelTracer().trace(RolledNet(), (3, 4, 4)))) == {'stem'}
+        assert_subnets_verify(RolledNet(), (3, 4, 4), num_random=1)
+    finally:
+        CHANNEL_OPS.module_dict.pop('roll')

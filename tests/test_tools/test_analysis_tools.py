@@ -28,6 +28,19 @@ def test_width_space_json():
     assert {'name', 'channels', 'members'} <= set(report['groups'][0])
 
 
+def test_analysis_tools_take_cfg_options():
+    """A scope given on the command line, no wrapper config: only the first stages' groups are searched."""
+    scoped = ['--cfg-options', 'width_space.scope=[backbone.conv1,backbone.layer1]']
+    report = json.loads(run_tool('width_space.py', config_path('mobilenet_v2'), '--json', *scoped).stdout)
+    assert sorted(g['name'] for g in report['groups']) == ['backbone.conv1.conv', 'backbone.layer1.0.conv.1.conv']
+    assert report['entries'] == ['forward']
+    result = run_tool('verify_subnet.py', config_path('mobilenet_v2'), '--random', '1', '--input-shape', '3', '32',
+                      '32', '--json', *scoped)
+    assert result.returncode == 0 and len(json.loads(result.stdout)) == 3, result.stderr[-2000:]
+    full = json.loads(run_tool('get_flops.py', config_path('mobilenet_v2'), '--json', *scoped).stdout)
+    assert full == {'flops': 300_774_272, 'params': 3_504_872}  # the scope changes what is searched, not the model
+
+
 def test_get_flops_json_and_subnet(tmp_path):
     result = run_tool('get_flops.py', config_path('resnet50'), '--json')
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,8 @@
-"""Print the FLOPs (MACs of conv + linear layers) and params of a model config or of one of its subnets."""
+"""Print the FLOPs (MACs of conv, linear and attention layers) and params of a model config or of one of its subnets."""
 import argparse
 
 from mmwidth.apis import get_flops
-from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
+from mmwidth.utils.cli import add_cfg_options, add_debug_flag, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -13,6 +13,7 @@ def parse_args():
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--scope', help='count only the layers under this module prefix (e.g. a detector\'s backbone)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_cfg_options(parser)
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -20,7 +21,8 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(args.json, args.debug):
-        result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape), args.scope)
+        result = get_flops(args.config, args.subnet, parse_input_shape(args.input_shape), args.scope,
+                           args.cfg_options)
     if args.json:
         print_json(result)
     else:

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from mmwidth.apis import verify_subnets
-from mmwidth.utils.cli import add_debug_flag, non_negative_float, positive_int, print_json, tool_session
+from mmwidth.utils.cli import (add_cfg_options, add_debug_flag, non_negative_float, positive_int, print_json,
+                               tool_session)
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -23,6 +24,7 @@ def parse_args():
                         help='output difference accepted per unit of the largest output (float32 rounding)')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_cfg_options(parser)
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -32,7 +34,7 @@ def main():
     with tool_session(args.json, args.debug):
         rows = verify_subnets(args.config, [args.subnet] if args.subnet else None, num_random=args.random or 0,
                               seed=args.seed, atol=args.atol, rtol=args.rtol,
-                              input_shape=parse_input_shape(args.input_shape))
+                              input_shape=parse_input_shape(args.input_shape), cfg_options=args.cfg_options)
     if args.json:
         print_json(rows)
     else:
@@ -42,6 +44,8 @@ def main():
                   f'FLOPs {row["flops"]:,} (counted {row["flops_counted"]:,})  '
                   f'params {row["params"]:,} (counted {row["params_counted"]:,})  '
                   f'{"ok" if row["ok"] else "MISMATCH"}')
+            for difference in row.get('differing_modules', []):
+                print(f'    {difference}')
     sys.exit(0 if all(row['ok'] for row in rows) else 1)
 
 

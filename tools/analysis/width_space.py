@@ -2,7 +2,7 @@
 import argparse
 
 from mmwidth.apis import describe_width_space
-from mmwidth.utils.cli import add_debug_flag, print_json, tool_session
+from mmwidth.utils.cli import add_cfg_options, add_debug_flag, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -11,6 +11,7 @@ def parse_args():
     parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
     parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_cfg_options(parser)
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -18,11 +19,12 @@ def parse_args():
 def main():
     args = parse_args()
     with tool_session(args.json, args.debug):
-        report = describe_width_space(args.config, parse_input_shape(args.input_shape))
+        report = describe_width_space(args.config, parse_input_shape(args.input_shape), args.cfg_options)
     if args.json:
         print_json(report)
         return
-    print(f'input shape {report["input_shape"]}: {len(report["groups"])} searchable groups')
+    print(f'traced {", ".join(report["entries"])} at input shape {report["input_shape"]}: '
+          f'{len(report["groups"])} searchable groups')
     for group in report['groups']:
         print(f'  {group["name"]:<48} {group["channels"]:>6} channels  {len(group["members"])} members')
     print(f'{len(report["fixed"])} fixed groups')
