@@ -156,6 +156,7 @@ def plot(result: dict, table: dict, full_flops: float, path: str) -> None:
     axes.scatter([r['flops'] / full_flops for r in table.values()], [r['mean'] for r in table.values()], s=8,
                  color='0.75', label='table archs (stand-alone, 2 seeds)')
     markers = dict(uniform='*', autoslim='v', bcnet='o', bcnetv2='s', cafenet='D')
+    colours = dict(zip(markers, ('tab:red', 'tab:purple', 'tab:blue', 'tab:olive', 'tab:cyan')))
     for rows in result['budgets'].values():
         for row in rows:
             if row['method'].startswith('random'):
@@ -163,6 +164,7 @@ def plot(result: dict, table: dict, full_flops: float, path: str) -> None:
                              marker='x', color='k', label='random in the budget window')
             elif row['method'] in markers:
                 axes.errorbar(row['flops_fraction'], row['mean'], yerr=row['std'], fmt=markers[row['method']],
+                              color=colours[row['method']],
                               markersize=9 if row['method'] == 'uniform' else 6, label=row['method'])
     for budget in result['budgets']:
         axes.axvline(float(budget), color='0.5', linestyle=':', linewidth=1)
