@@ -14,9 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SUPERNET = 'configs/bcnet/bcnet_cbm-resnet_digits.py'
 SEARCH = 'configs/bcnet/bcnet_cbm-resnet_search_digits.py'
-SMALL = ['search_cfg.scorer.calibration_batches=4', 'search_cfg.population_size=4', 'search_cfg.top_k=3',
-         'search_cfg.num_mutation=2', 'search_cfg.num_crossover=2', 'search_cfg.max_generations=3',
-         'search_cfg.max_evaluations=12']
+SMALL = ['train_cfg.scorer.calibration_batches=4', 'train_cfg.population_size=4', 'train_cfg.top_k=3',
+         'train_cfg.num_mutation=2', 'train_cfg.num_crossover=2', 'train_cfg.max_generations=3',
+         'train_cfg.max_evaluations=12']
 
 
 def tool(script: str, *args: str, launcher=None, **kwargs) -> subprocess.CompletedProcess:
