@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 import torch
 from mmengine.logging import print_log
-from mmengine.dist import all_reduce
+from mmengine.dist import get_world_size
 
 from ..registry import TASK_UTILS
 from ..space.width_space import Subnet
@@ -120,14 +120,16 @@ class SupernetScorer:
     def _race(self, patterns: dict) -> Dict:
         """Scores every subnet on the first part of the split, stops there when the candidate cannot reach the
         threshold with the stated confidence, else completes each subnet's evaluation from where it stopped."""
-        first = max(1, math.ceil(self.racing['fraction'] * len(self.loop.dataloader)))
+        # the first `size` samples of the split's seeded order, whatever the number of ranks (the evaluator
+        # gathers the ranks' results in that order and keeps `size` of them)
+        size = math.ceil(self.racing['fraction'] * len(self.loop.dataloader.dataset))
+        first = math.ceil(size / (get_world_size() * self.loop.dataloader.batch_size))
         z = NormalDist().inv_cdf(self.racing['confidence'])
         partial, paused, bounds = {}, {}, []
         for label, index_sets in patterns.items():
             with self.subject.supernet.subnet(index_sets):
                 self.recalibrate()
                 samples = self.loop.process(0, first)
-                size = self._samples_over_ranks(samples)
                 partial[label] = self._metric(self.loop.peek(size))
                 paused[label] = (norm_statistics(self.subject.model), self.loop.results(), samples)
                 self.loop.restore([[] for _ in paused[label][1]], 0)
@@ -144,9 +146,3 @@ class SupernetScorer:
                 self.loop.process(first)
                 scores[label] = self._metric(self.loop.evaluate())
         return dict(score=self._combine(list(scores.values())), patterns=scores)
-
-    @staticmethod
-    def _samples_over_ranks(samples: int) -> int:
-        total = torch.tensor(samples)
-        all_reduce(total)
-        return int(total)
