@@ -33,7 +33,7 @@ def parse_args():
     parser.add_argument('--seeds', type=int, default=10)
     parser.add_argument('--loops', nargs='+', choices=LOOPS, default=list(LOOPS))
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override settings of the search configs, e.g. search_cfg.top_k=5')
+                        help='override settings of the search configs, e.g. train_cfg.top_k=5')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -55,9 +55,9 @@ def benchmark(args) -> list:
                 for seed in range(args.seeds):
                     name = f'{loop}_{fraction}_{seed}'
                     result = run_search(config, work_dir=osp.join(work_root, name), cfg_options={
-                        'search_cfg.scorer.table': args.table, 'search_cfg.budget.flops': f'{fraction * 100:g}%',
-                        'search_cfg.max_evaluations': args.evals, 'search_cfg.seed': seed,
-                        'search_cfg.plot': False, 'experiment_name': name, 'log_level': 'WARNING',
+                        'train_cfg.scorer.table': args.table, 'train_cfg.budget.flops': f'{fraction * 100:g}%',
+                        'train_cfg.max_evaluations': args.evals, 'train_cfg.seed': seed,
+                        'train_cfg.plot': False, 'experiment_name': name, 'log_level': 'WARNING',
                         **args.cfg_options})
                     found.append(result['score'])
                     evaluations.append(result['evaluations'])

@@ -23,10 +23,8 @@ import tempfile
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmwidth.apis.search import TRAINING_KEYS, resolve_scorer_references  # noqa: E402
 from mmwidth.registry import TASK_UTILS  # noqa: E402
-from mmwidth.search.scorers import recalibrate  # noqa: E402
-from mmwidth.search.subject import SearchSubject  # noqa: E402
+from mmwidth.supernet.subject import SearchSubject  # noqa: E402
 from mmwidth.utils.cli import print_json, tool_session  # noqa: E402
 from mmwidth.utils.config import DictAction, load_config  # noqa: E402
 from mmwidth.utils.entry_points import build_runner  # noqa: E402
@@ -51,21 +49,19 @@ def parse_value(text: str):
 def measure(config: str, checkpoint: str, options: dict) -> dict:
     """mAP of the largest and smallest subnets, recalibrated or with the supernet's own statistics."""
     cfg = load_config(config, options)
-    resolve_scorer_references(cfg)
     cfg.work_dir = tempfile.mkdtemp(prefix='norm_schemes_')
-    cfg.load_from, cfg.resume = checkpoint, False
-    for key in TRAINING_KEYS:
-        cfg[key] = None
+    cfg.load_from = checkpoint
     runner = build_runner(cfg)
     runner.load_or_resume()
     subject = SearchSubject.from_runner(runner)
-    scorer = TASK_UTILS.build(cfg.search_cfg.scorer, default_args=dict(runner=runner, subject=subject))
+    scorer = TASK_UTILS.build(dict(cfg.train_cfg.scorer, racing=None), default_args=dict(runner=runner,
+                                                                                        subject=subject))
     algorithm, space = subject.model, subject.space
     scores = {}
     for name, widths in (('largest', space.largest()), ('smallest', space.smallest())):
         with subject.supernet.subnet(algorithm.index_sets(widths)):
             scores[f'{name}_supernet_statistics'] = scorer.evaluate()
-            recalibrate(algorithm, scorer.calibration)
+            scorer.recalibrate()
             scores[f'{name}_recalibrated'] = scorer.evaluate()
     return scores
 

@@ -97,9 +97,9 @@ def subnet_files(args, checkpoint: str, budget: float) -> dict:
         export_subnet(load_config(SUPERNET), path, checkpoint, exports['uniform'], side='left')
     if not osp.isfile(osp.join(exports['bcnet'], 'config.py')):
         work = osp.join(root, 'bcnet')
-        run_search(SEARCH, checkpoint, work, {'search_cfg.budget.flops': f'{budget * 100:g}%',
-                                              'search_cfg.max_evaluations': args.search_evaluations,
-                                              'search_cfg.plot': False, 'experiment_name': f'search{budget}',
+        run_search(SEARCH, checkpoint, work, {'train_cfg.budget.flops': f'{budget * 100:g}%',
+                                              'train_cfg.max_evaluations': args.search_evaluations,
+                                              'train_cfg.plot': False, 'experiment_name': f'search{budget}',
                                               'log_level': 'WARNING'})
         export_subnet(load_config(SEARCH), osp.join(work, 'search_result.json'), checkpoint, exports['bcnet'])
     return exports

@@ -69,7 +69,7 @@ def searched_subnet(algorithm: str, budget: float, args) -> dict:
     if done is None:
         trained = trained_supernet(algorithm, 0, args.passes, args.work_dir, args.table)[2]
         done = run_search(search_config(algorithm), trained['checkpoint'], work_dir,
-                          cfg_options={'search_cfg.budget.flops': f'{budget * 100:g}%', 'log_level': 'WARNING'})
+                          cfg_options={'train_cfg.budget.flops': f'{budget * 100:g}%', 'log_level': 'WARNING'})
     return {name: int(width) for name, width in done['subnet'].items()}
 
 

@@ -30,7 +30,7 @@ from digit_pairs_supernets import ALGORITHMS, read_json, table_recipe, trained_s
 from mmwidth.ground_truth.cbm_table import load_cbm_table  # noqa: E402
 from mmwidth.ground_truth.ranking import kendall_tau, ranking_metrics, table_statistics  # noqa: E402
 from mmwidth.search.scorers import SupernetScorer  # noqa: E402
-from mmwidth.search.subject import SearchSubject  # noqa: E402
+from mmwidth.supernet.subject import SearchSubject  # noqa: E402
 from mmwidth.utils.cli import run_and_report  # noqa: E402
 METRICS = ('kendall_tau', 'spearman', 'within_band_tau', 'regret_25', 'regret_50', 'score_tau_vs_flops')
 

@@ -22,9 +22,9 @@ def parse_args():
                         'of a search result, else the first')
     parser.add_argument('--calibration', choices=CALIBRATIONS, default='search',
                         help='recalibrate batch norms as the search result records it (default; what makes the '
-                        'export score what the search scored), or as the config\'s search_cfg.scorer says')
+                        'export score what the search scored), or as the config\'s train_cfg.scorer says')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs (a search_cfg.scorer calibration other '
+                        help='override config settings, key=value pairs (a train_cfg.scorer calibration other '
                         'than a search result records needs --calibration config)')
     add_debug_flag(parser)
     return parser.parse_args()
@@ -35,9 +35,9 @@ def main():
     with tool_session(json_output=False, debug=args.debug):
         recorded = recorded_calibration(args.subnet) if args.calibration == 'search' else None
         for option, key in (('calibration_batches', 'num_batches'), ('seed', 'seed')):
-            given = (args.cfg_options or {}).get(f'search_cfg.scorer.{option}')
+            given = (args.cfg_options or {}).get(f'train_cfg.scorer.{option}')
             if recorded and given is not None and given != recorded[key]:
-                raise ConfigError(f'--cfg-options search_cfg.scorer.{option}={given}: the search scored with '
+                raise ConfigError(f'--cfg-options train_cfg.scorer.{option}={given}: the search scored with '
                                   f'{recorded[key]}, which export uses unless given --calibration config')
         cfg = load_config(args.config, args.cfg_options)
         result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration)

@@ -1,4 +1,5 @@
-"""Search the best widths of a trained supernet under a budget (the config's ``search_cfg``).
+"""Search the best widths of a trained supernet under a budget: ``tools/train.py`` on a search config, under
+its older name (``--checkpoint CK`` is ``--cfg-options load_from=CK``; same results, same errors).
 
 Writes ``search_result.json``, ``subnet.json`` and the plots to the work directory (default
 ``./work_dirs/<config name>``); ``--resume`` continues a killed search from its last generation or step.
@@ -15,8 +16,8 @@ from mmwidth.utils.entry_points import parse_with_common_args
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config', help='search config (a supernet config with a `search_cfg`)')
-    parser.add_argument('--checkpoint', help='the trained supernet (not needed by oracle searches)')
+    parser.add_argument('config', help='search config (its train_cfg is a width-search loop)')
+    parser.add_argument('--checkpoint', help='the trained supernet, i.e. load_from (not needed by oracle searches)')
     parser.add_argument('--resume', action='store_true', help='continue the search saved in the work directory')
     return parse_with_common_args(parser)
 

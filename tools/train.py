@@ -1,4 +1,5 @@
-"""Train a model from a config with MMEngine's runner (the interface of mmpretrain's tools/train.py).
+"""Train a model from a config with MMEngine's runner (the interface of mmpretrain's tools/train.py), or run a
+search config (its train_cfg is a width-search loop) on the supernet of its ``load_from``.
 
 A user's mistake (a missing config or checkpoint, an option the config cannot take) ends the tool with one line
 ``error: ...`` and exit status 2.
@@ -12,6 +13,7 @@ from mmengine.runner import find_latest_checkpoint
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
 from mmwidth.utils.cli import tool_session
+from mmwidth.utils.config import search_loop_type
 from mmwidth.utils.entry_points import build_runner, check_checkpoint, parse_with_common_args, setup_config
 from mmwidth.utils.errors import ConfigError
 
@@ -20,7 +22,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model with MMEngine\'s runner.')
     parser.add_argument('config', help='train config file')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
-                        help='resume from CHECKPOINT, or without a value from the latest checkpoint in the work dir')
+                        help='resume from CHECKPOINT, or without a value from the latest checkpoint in the work dir '
+                        '(a search config: from the search state in the work dir)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed-precision training (GPU only)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the actual batch size over the config\'s base_batch_size')
@@ -29,6 +32,13 @@ def parse_args() -> argparse.Namespace:
 
 
 def merge_train_args(cfg: Config, args: argparse.Namespace) -> None:
+    if search_loop_type(cfg) is not None:  # a search: load_from is its supernet, its state is in the work dir
+        if args.resume not in (None, 'auto'):
+            raise ConfigError('a search resumes from the search_state.pth of its work dir: --resume takes no '
+                              'checkpoint for a search config (its supernet is load_from)')
+        if args.resume:
+            cfg.train_cfg.resume = True
+        args.resume = None
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:

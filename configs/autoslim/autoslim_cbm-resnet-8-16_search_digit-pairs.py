@@ -1,5 +1,10 @@
 # AutoSlim's greedy slimming of the digit-pairs supernet (autoslim_cbm-resnet-8-16_digit-pairs.py) down to 50%
 # of the largest subnet's FLOPs, each step scored on the held-out `val` pairs:
-#   python tools/search.py configs/autoslim/autoslim_cbm-resnet-8-16_search_digit-pairs.py --checkpoint SUPERNET.pth
-_base_ = ['./autoslim_cbm-resnet-8-16_digit-pairs.py', '../_base_/searches/greedy.py']
-search_cfg = dict(budget=dict(flops='50%'), scorer=dict(calibration_batches=10))
+#   python tools/train.py configs/autoslim/autoslim_cbm-resnet-8-16_search_digit-pairs.py \
+#       --cfg-options load_from=SUPERNET.pth
+_base_ = ['./autoslim_cbm-resnet-8-16_digit-pairs.py']
+train_cfg = dict(
+    _delete_=True,
+    type='mmwidth.GreedySlimLoop',
+    budget=dict(flops='50%'),
+    scorer=dict(type='mmwidth.SupernetScorer', calibration_batches=10))

@@ -1,2 +1,2 @@
 _base_ = ['../_base_/searches/cbm-mobilenet_oracle.py']
-search_cfg = dict(type='mmwidth.RandomSearchLoop')
+train_cfg = dict(type='mmwidth.RandomSearchLoop')

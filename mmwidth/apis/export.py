@@ -9,37 +9,36 @@ import torch
 from mmengine.config import Config
 
 from ..export.static_model import export_static_model
-from ..search.scorers import draw_calibration_batches, recalibrate
-from ..search.subject import SearchSubject, plain_space_options
+from ..supernet.calibration import Calibration, recalibrate
+from ..supernet.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet, save_subnet
 from ..utils.checkpoint import load_weights_strictly, model_record, save_checkpoint_atomically
-from ..utils.config import build_model, load_config
+from ..utils.config import base_training_cfg, build_model, load_config, search_loop_type
 from ..utils.errors import ConfigError
 from ..utils.files import atomic_write
 from ..utils.model_call import WHOLE_FORWARD, entry_outputs, flatten_tensors, forward_tensor
-from .search import resolve_scorer_references
 
 CALIBRATIONS = ('search', 'config')
 # Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
 SUPERNET_HOOKS = ('mmwidth.ChannelFairnessHook', 'mmwidth.SubnetNormRecalibrationHook', 'mmwidth.DaggerGatingHook')
 
 
-def _calibration(cfg: Config, subnet_file: str, calibration: str) -> dict:
-    """How to recalibrate batch norms: the config's calibration loader (as built, tuples and all), with the
-    batches and seed of the search (``'search'``: as its ``search_result.json`` records them, so that the export
-    scores what the search scored), or of the config's scorer (``'config'``, and for a plain subnet file)."""
-    scorer = (cfg.get('search_cfg') or {}).get('scorer') or {}
-    loader = scorer.get('calibration_dataloader') or cfg.get('train_dataloader')
-    if loader is None:
-        raise ConfigError('exporting recalibrates batch norms: the config needs a train_dataloader or a '
-                          'search_cfg.scorer.calibration_dataloader')
+def _calibration(cfg: Config, subnet_file: str, calibration: str) -> Calibration:
+    """How to recalibrate batch norms: the calibration loader of the config's search scorer (the training loader
+    unless ``train_cfg.scorer`` names another), with the batches and seed of the search (``'search'``: as its
+    ``search_result.json`` records them, so that the export scores what the search scored), or of the config's
+    scorer settings (``'config'``, and for a plain subnet file)."""
+    if cfg.get('train_dataloader') is None:
+        raise ConfigError('exporting recalibrates batch norms: the config needs a train_dataloader')
+    train_cfg = cfg.get('train_cfg') or {}
+    configured = Calibration.from_scorer_cfg(cfg, train_cfg.get('scorer') or {})
     recorded = recorded_calibration(subnet_file) if calibration == 'search' else None
     if not recorded:
-        return dict(loader_cfg=loader, num_batches=scorer.get('calibration_batches', 20), seed=scorer.get('seed', 0))
-    if json.loads(json.dumps(loader, default=str)) != recorded['loader_cfg']:
+        return configured
+    if json.loads(json.dumps(configured.loader_cfg, default=str)) != recorded['loader_cfg']:
         raise ConfigError(f'{subnet_file}: the search calibrated on another loader than this config\'s '
                           'calibration loader; export with the search\'s config, or with --calibration config')
-    return dict(loader_cfg=loader, num_batches=recorded['num_batches'], seed=recorded['seed'])
+    return Calibration(configured.loader_cfg, recorded['num_batches'], recorded['seed'])
 
 
 def _search_result(subnet_file: str) -> dict:
@@ -75,14 +74,13 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
     kept channels (``{"channels": k, "indices": [...]}``, e.g. Dagger's) exports exactly those (side ``kept``).
     ``calibration``: ``'search'`` recalibrates as a search result records it, ``'config'`` as the config's
-    ``search_cfg.scorer`` says (see :func:`_calibration`).
+    ``train_cfg.scorer`` says (see :func:`_calibration`).
     """
     if calibration not in CALIBRATIONS:
         raise ConfigError(f'calibration must be one of {CALIBRATIONS}, got {calibration!r}')
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise ConfigError(f'--out {out_dir} is a file; export writes a directory')
     cfg = config if isinstance(config, Config) else load_config(config)
-    resolve_scorer_references(cfg)
     model = build_model(cfg)
     load_weights_strictly(model, checkpoint)
     subject = SearchSubject.from_model(model, cfg)
@@ -95,7 +93,7 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     side = side or _best_pattern(subnet_file) or next(iter(patterns))
     if side not in patterns:
         raise ConfigError(f'--side {side} is not one of this supernet\'s subnets: {sorted(patterns)}')
-    batches = draw_calibration_batches(**_calibration(cfg, subnet_file, calibration))
+    batches = _calibration(cfg, subnet_file, calibration).draw()
     architecture = subject.architecture
     with subject.supernet.subnet(patterns[side]):
         recalibrate(subject.model, batches)
@@ -136,9 +134,11 @@ def _exported_config(cfg: Config, subject: SearchSubject, widths: dict, weights:
     exported.model = dict(type='mmwidth.SlimmedModel', architecture=architecture, channels=widths,
                           width_space=space)
     exported.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') not in SUPERNET_HOOKS]
+    if search_loop_type(cfg) is not None:  # a search config: fine-tuning trains as its supernet was trained
+        exported.train_cfg = base_training_cfg(cfg.filename) if cfg.filename else None
     exported.load_from = weights  # fine-tuning starts from the inherited weights; set None to train from scratch
     exported.resume = False
-    for key in ('search_cfg', 'width_space', 'work_dir'):
+    for key in ('width_space', 'work_dir'):
         exported.pop(key, None)
     return exported
 

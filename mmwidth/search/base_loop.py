@@ -18,7 +18,7 @@ from ..utils.errors import ConfigError
 from ..utils.files import atomic_write
 from .budget import Budget
 from .plots import plot_search
-from .subject import SearchSubject
+from ..supernet.subject import SearchSubject
 
 Candidate = Tuple[int, ...]  # one choice index per group, in the space's group order
 
@@ -26,7 +26,7 @@ STATE_FILE = 'search_state.pth'
 
 
 def flatten(settings: dict, prefix: str = '') -> dict:
-    """Nested settings as ``{'search_cfg.budget.flops': '50%', ...}``, so that a difference is named by its key."""
+    """Nested settings as ``{'train_cfg.budget.flops': '50%', ...}``, so that a difference is named by its key."""
     flat = {}
     for key, value in settings.items():
         if isinstance(value, dict) and value:
@@ -36,40 +36,60 @@ def flatten(settings: dict, prefix: str = '') -> dict:
     return flat
 
 
+class Stage(list):
+    """The candidates one generation or step scores: what a search loop iterates over, as a training loop
+    iterates over its dataloader (hooks read its length; there is no dataset behind it)."""
+    dataset = None
+
+
 class WidthSearchLoop(BaseLoop):
-    """Base of the search loops, which ``tools/search.py`` runs on a runner built without training parts.
+    """Base of the search loops: ``train_cfg`` loops that MMEngine's runner runs as it runs a training
+    (``tools/train.py``, ``dist_train.sh``, ``--resume``), on the supernet that ``load_from`` loads.
 
     Candidates are choice indices per group; each is scored once (a cache remembers every score). A subclass
-    implements :meth:`search`, calling :meth:`evaluate` for candidates and :meth:`checkpoint` after each
-    generation or step with the state it needs to go on; with ``resume=True`` a killed search continues from
-    its last checkpoint and ends with the result an uninterrupted run would give.
+    implements :meth:`search`, calling :meth:`begin_stage` and :meth:`evaluate` for candidates and
+    :meth:`checkpoint` after each generation or step with the state it needs to go on; with ``resume=True`` a
+    killed search continues from its last checkpoint and ends with the result an uninterrupted run would give.
+
+    The runner's hooks see the search as a training: ``before_train``, ``before_train_epoch`` and
+    ``after_train_epoch`` around each generation or step, ``before_train_iter`` and ``after_train_iter`` around
+    each evaluation (``runner.iter`` counts evaluations, ``runner.epoch`` generations
+    or steps, ``runner.max_iters`` is the evaluations it may take, so ``IterTimerHook`` gives the ETA), the
+    scalars ``score``, ``best_score`` and ``mflops`` of each evaluation for ``LoggerHook``, the population's best
+    and mean score and mean FLOPs per generation for the visualizer, and ``after_train``. Hooks that only serve a
+    training are left out (``CheckpointHook`` would save the supernet with a candidate's batch-norm statistics,
+    the search saves its own state, ``search_state.pth``; ``ChannelFairnessHook`` counts trained channels;
+    ``ParamSchedulerHook`` schedules an optimizer the search does not use).
 
     Args:
-        scorer: how a candidate is scored (``mmwidth.SupernetScorer`` or an oracle such as
-            ``mmwidth.ChannelBenchMacroOracle``).
+        runner: the runner.
+        dataloader: the training loader MMEngine hands every train loop (unused: the scorer names its data).
         budget: the resource limits (see :class:`Budget`), e.g. ``dict(flops='50%', window=0.8)``.
+        scorer: how a candidate is scored: ``mmwidth.SupernetScorer`` (the default, from the supernet of
+            ``load_from``) or an oracle such as ``mmwidth.ChannelBenchMacroOracle``.
         max_evaluations: stop after scoring this many distinct candidates.
         seed: seed of the loop's own random choices (identical on every rank).
+        resume: continue the search saved in the work dir (``tools/train.py --resume`` sets it).
+        plot: write the population and width plots.
     """
 
+    is_width_search = True  # what makes a config whose train_cfg builds it a search config
     # how long it searches, not what: a resumed search may go on to other limits (and ends as an uninterrupted
     # search to those limits would)
     stopping_settings: Tuple[str, ...] = ('max_evaluations', )
+    # hooks of a training that have nothing to do in a search (by class name)
+    training_hooks: Tuple[str, ...] = ('CheckpointHook', 'ChannelFairnessHook', 'ParamSchedulerHook')
 
-    def __init__(self, runner, scorer: Optional[dict] = None, budget: Optional[dict] = None,
+    def __init__(self, runner, dataloader=None, budget: Optional[dict] = None, scorer: Optional[dict] = None,
                  max_evaluations: Optional[int] = None, seed: int = 0, resume: bool = False, plot: bool = True):
-        # BaseLoop.__init__ would build the training dataloader, which a search does not use.
-        self._runner = runner
-        if scorer is None or budget is None:
-            raise ConfigError(f'{type(self).__name__} needs a scorer and a budget, e.g. '
-                              'budget=dict(flops="50%") and scorer=dict(type="mmwidth.SupernetScorer", ...)')
+        super().__init__(runner, Stage())
+        if budget is None:
+            raise ConfigError(f'{type(self).__name__} needs a budget, e.g. budget=dict(flops="50%")')
         unknown = sorted(set(budget) - set(Budget.OPTIONS))
         if unknown:
             hint = difflib.get_close_matches(unknown[0], Budget.OPTIONS, n=1)
-            raise ConfigError(f'search_cfg.budget: unknown option {unknown[0]!r}'
+            raise ConfigError(f'train_cfg.budget: unknown option {unknown[0]!r}'
                               + (f' (did you mean {hint[0]!r}?)' if hint else '') + f'; known: {list(Budget.OPTIONS)}')
-        self.scorer_cfg = scorer
-        self.budget_cfg = budget
         self.max_evaluations = max_evaluations
         self.resume = resume
         self.plot = plot
@@ -77,27 +97,56 @@ class WidthSearchLoop(BaseLoop):
         self.scores: Dict[Candidate, dict] = {}
         self.history: List[dict] = []
         self.stage = 0  # generation or step, for progress and history
+        self._iter = 0
         self._started = 0.0
-
-    # ----------------------------------------------------------------------------------------------- set up
-    def run(self):
-        runner = self.runner
         self.subject = SearchSubject.from_runner(runner)
         self.space = self.subject.space
-        self.budget = Budget(self.space, **self.budget_cfg)
-        self.scorer = TASK_UTILS.build(self.scorer_cfg, default_args=dict(runner=runner, subject=self.subject))
+        self.budget = self.build_budget(budget)
+        self.scorer = TASK_UTILS.build(scorer or dict(type='mmwidth.SupernetScorer'),
+                                       default_args=dict(runner=runner, subject=self.subject))
+        runner.hooks[:] = [hook for hook in runner.hooks if type(hook).__name__ not in self.training_hooks]
+
+    def build_budget(self, budget: dict) -> Budget:
+        return Budget(self.space, **budget)
+
+    # -------------------------------------------------------------------------------- what the runner reads
+    @property
+    def iter(self) -> int:
+        return self._iter
+
+    @property
+    def max_iters(self) -> int:
+        return self.max_evaluations or self.expected_evaluations()
+
+    @property
+    def epoch(self) -> int:
+        return self.stage
+
+    @property
+    def max_epochs(self) -> Optional[int]:
+        return None
+
+    def expected_evaluations(self) -> int:
+        """How many evaluations the search takes when ``max_evaluations`` does not limit it (for the ETA)."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------------------------- running
+    def run(self):
+        runner = self.runner
         runner.logger.info(f'{type(self).__name__}: {len(self.space.names)} groups, FLOPs at input '
                            f'{list(self.space.graph.input_shape)}, budget {self.budget.describe()}, up to '
                            f'{self.max_evaluations or "unlimited"} evaluations')
-        self.settings = self._settings()
+        self.settings = self._settings()  # after load_from: the weights' hash is part of them
         state = self._load_state() if self.resume else None
         if state is not None:
             self.load_state(state)
             runner.logger.info(f'resumed the search at stage {self.stage} with {len(self.scores)} evaluations')
+        runner.call_hook('before_train')
         self._started = time.time()
         self._first_evaluation = len(self.scores)
         chosen = self.search(state)
         self._write_results(chosen)
+        runner.call_hook('after_train')
         return runner.model
 
     def search(self, state: Optional[dict]) -> Candidate:
@@ -125,20 +174,45 @@ class WidthSearchLoop(BaseLoop):
     def done(self) -> bool:
         return self.max_evaluations is not None and len(self.scores) >= self.max_evaluations
 
+    def begin_stage(self, candidates: Sequence[Candidate]) -> None:
+        """Starts a generation or step (an epoch to the hooks, its candidates the epoch's batches); the
+        matching :meth:`checkpoint` ends it."""
+        self.dataloader = Stage(tuple(int(c) for c in candidate) for candidate in candidates)
+        self.runner.call_hook('before_train_epoch')
+
+    def race_threshold(self) -> Optional[float]:
+        """The score a candidate must be able to reach to matter (racing stops the others early): the best
+        score so far; None: score it in full."""
+        return max((entry['score'] for entry in self.history), default=None)
+
     def evaluate(self, candidate: Candidate) -> float:
-        """The score of a candidate (scored once, then remembered)."""
+        """The score of a candidate (scored once, then remembered), between the runner's iteration hooks."""
         candidate = tuple(int(c) for c in candidate)
-        if candidate not in self.scores:
-            widths = self.widths(candidate)
-            result = self.scorer.score(widths)
-            entry = dict(candidate=list(candidate), stage=self.stage, score=result['score'],
-                         patterns=result.get('patterns', {}), flops=self.space.flops(widths),
-                         params=self.space.params(widths))
-            if self.budget.scope:
-                entry.update({f'{self.budget.scope}_{k}': v for k, v in self.budget.costs(widths).items()})
-            self.scores[candidate] = entry
-            self.history.append(entry)
-        return self.scores[candidate]['score']
+        if candidate in self.scores:
+            return self.scores[candidate]['score']
+        runner = self.runner
+        index = self.dataloader.index(candidate) if candidate in self.dataloader else len(self.dataloader)
+        runner.call_hook('before_train_iter', batch_idx=index, data_batch=None)
+        widths = self.widths(candidate)
+        if hasattr(self.scorer, 'threshold'):
+            self.scorer.threshold = self.race_threshold()
+        result = self.scorer.score(widths)
+        entry = dict(candidate=list(candidate), stage=self.stage, score=result['score'],
+                     patterns=result.get('patterns', {}), flops=self.space.flops(widths),
+                     params=self.space.params(widths))
+        if result.get('raced'):
+            entry['raced'] = True
+        if self.budget.scope:
+            entry.update({f'{self.budget.scope}_{k}': v for k, v in self.budget.costs(widths).items()})
+        self.scores[candidate] = entry
+        self.history.append(entry)
+        hub = runner.message_hub
+        hub.update_scalar('train/score', entry['score'])
+        hub.update_scalar('train/best_score', max(e['score'] for e in self.history))
+        hub.update_scalar('train/mflops', entry['flops'] / 1e6)
+        runner.call_hook('after_train_iter', batch_idx=index, data_batch=None, outputs=dict(score=entry['score']))
+        self._iter += 1
+        return entry['score']
 
     def best(self, candidates: Sequence[Candidate]) -> Candidate:
         return max(candidates, key=lambda c: self.scores[tuple(c)]['score'])
@@ -149,8 +223,17 @@ class WidthSearchLoop(BaseLoop):
         return osp.join(self.runner.work_dir, STATE_FILE)
 
     def checkpoint(self, **state) -> None:
-        """Saves what a resumed search needs (all ranks hold the same; rank 0 writes it) and logs progress."""
+        """Ends a generation or step: logs progress, gives the visualizer its scalars and saves what a resumed
+        search needs (all ranks hold the same; rank 0 writes it)."""
+        self.runner.call_hook('after_train_epoch')
         self._log_progress()
+        stage = [entry for entry in self.history if entry['stage'] == self.stage - 1]
+        if stage:
+            self.runner.visualizer.add_scalars(dict(
+                best_score=max(e['score'] for e in self.history),
+                population_best_score=max(e['score'] for e in stage),
+                population_mean_score=float(np.mean([e['score'] for e in stage])),
+                population_mean_mflops=float(np.mean([e['flops'] for e in stage])) / 1e6), step=self.stage)
         if not is_main_process():
             return
         save_checkpoint_atomically(dict(loop=type(self).__name__, settings=self.settings, stage=self.stage,
@@ -175,15 +258,15 @@ class WidthSearchLoop(BaseLoop):
         return state
 
     def _settings(self) -> dict:
-        """What decides the result, recorded in the state and compared on resume: the loop's ``search_cfg``
-        (loop type and settings but ``stopping_settings``, budget, scorer and its data), the supernet's weights (a content hash, taken
-        before any recalibration; none for an oracle, which scores without them) and the width space's
-        fingerprint."""
-        search_cfg = self.runner.cfg.get('search_cfg') or dict(scorer=self.scorer_cfg, budget=self.budget_cfg)
-        search_cfg = {key: value for key, value in search_cfg.items()
-                      if key not in ('resume', 'plot') + self.stopping_settings}
+        """What decides the result, recorded in the state and compared on resume: the loop's ``train_cfg``
+        (loop type and settings but ``stopping_settings``, budget, and the scorer with its data as it resolved
+        them), the supernet's weights (a content hash, taken before any recalibration; none for an oracle, which
+        scores without them) and the width space's fingerprint."""
+        train_cfg = {key: value for key, value in self.runner.cfg.train_cfg.items()
+                     if key not in ('resume', 'plot') + self.stopping_settings}
+        train_cfg['scorer'] = getattr(self.scorer, 'settings', None) or train_cfg.get('scorer')
         weights = getattr(self.scorer, 'needs_trained_weights', False)
-        settings = dict(search_cfg=search_cfg, weights=weights_fingerprint(self.subject.model) if weights else None,
+        settings = dict(train_cfg=train_cfg, weights=weights_fingerprint(self.subject.model) if weights else None,
                         space=self.space.fingerprint())
         return json.loads(json.dumps(settings, default=str))  # plain types, as the weights-only loader reads them
 
@@ -192,6 +275,7 @@ class WidthSearchLoop(BaseLoop):
         self.generator.set_state(state['generator'])
         self.history = list(state['history'])
         self.scores = {tuple(entry['candidate']): entry for entry in self.history}
+        self._iter = len(self.scores)
 
     # ------------------------------------------------------------------------------------------------ output
     def _log_progress(self) -> None:

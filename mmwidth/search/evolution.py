@@ -18,7 +18,8 @@ class EvolutionSearchLoop(WidthSearchLoop):
     candidate and redraw each group's width with probability ``mutation_prob``; ``num_crossover`` children take
     each group's width from one of two random top candidates. Only children inside the window and never scored
     are kept (at most 10 tries each). New candidates and redrawn widths come from BCNet's prior, fitted from the
-    supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly.
+    supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly. Racing (see
+    :class:`SupernetScorer`) stops a candidate that cannot reach the current top-k.
     """
 
     stopping_settings = WidthSearchLoop.stopping_settings + ('max_generations', )
@@ -34,6 +35,17 @@ class EvolutionSearchLoop(WidthSearchLoop):
         self.num_crossover = num_crossover
         self.mutation_prob = mutation_prob
         self.use_prior = use_prior
+
+    @property
+    def max_epochs(self) -> int:
+        return self.max_generations
+
+    def expected_evaluations(self) -> int:
+        return self.max_generations * self.population_size
+
+    def race_threshold(self) -> Optional[float]:
+        scores = sorted((entry['score'] for entry in self.history), reverse=True)
+        return scores[self.top_k - 1] if len(scores) >= self.top_k else None
 
     def prior(self) -> Optional[List[np.ndarray]]:
         losses = self.subject.recorded_losses
@@ -53,6 +65,7 @@ class EvolutionSearchLoop(WidthSearchLoop):
         top: List[Candidate] = [tuple(c) for c in state['top']] if state else []
         while self.stage < self.max_generations and not self.done():
             population += self.sample(self.population_size - len(population), probs, exclude=population)
+            self.begin_stage(population)
             for candidate in population:
                 if self.done():
                     break

@@ -20,32 +20,41 @@ class GreedySlimLoop(WidthSearchLoop):
     is the smallest target's.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        lists = {name: limits for name, limits in self.budget_cfg.items()
+    def build_budget(self, budget: dict) -> Budget:
+        lists = {name: limits for name, limits in budget.items()
                  if name in Budget.RESOURCES and isinstance(limits, (list, tuple))}
         if len(lists) > 1 or any(not limits for limits in lists.values()):
             raise ConfigError(f'GreedySlimLoop takes a non-empty list of targets for one resource only, got '
                               f'{dict(lists)}')
-        self.target_cfgs = [dict(self.budget_cfg, **{name: limit}) for name, limits in lists.items()
-                            for limit in limits] or [dict(self.budget_cfg)]
-        self.budget_cfg = self.target_cfgs[-1]  # checked by the loop's set-up; replaced by the smallest below
+        budget = dict(dict(window=0), **budget)  # the window does not apply
+        targets = [dict(budget, **{name: limit}) for name, limits in lists.items() for limit in limits] or [budget]
+        self.budgets = sorted((Budget(self.space, **target) for target in targets),
+                              key=lambda target: [-limit for limit in target.limits.values()])
         self.results: List[dict] = []
+        return self.budgets[-1]  # the main result: the smallest target
+
+    def expected_evaluations(self) -> int:
+        """At most one step per bin of every group, each scoring one option per group."""
+        return len(self.space.names) * sum(len(choices) - 1 for choices in self.space.choices.values())
+
+    def race_threshold(self) -> Optional[float]:
+        """The best option of this step so far (an option that cannot beat it is not taken)."""
+        return max((self.scores[option]['score'] for option in self.dataloader if option in self.scores),
+                   default=None)
 
     def search(self, state: Optional[dict]) -> Candidate:
-        budgets = sorted((Budget(self.space, **cfg) for cfg in self.target_cfgs),
-                         key=lambda budget: [-limit for limit in budget.limits.values()])
-        self.budget = budgets[-1]  # the main result: the smallest target
         current = tuple(state['current']) if state else tuple(len(self.space.choices[n]) - 1 for n in self.space.names)
         self.results = list(state.get('results', [])) if state else []
-        for budget in budgets[len(self.results):]:
+        for budget in self.budgets[len(self.results):]:
             while not budget.admits(self.widths(current), window=False):
                 options = [current[:i] + (c - 1, ) + current[i + 1:] for i, c in enumerate(current) if c > 0]
+                self.begin_stage(options)
                 for option in options:
                     self.evaluate(option)
                 current = max(options, key=lambda o: (self.scores[o]['score'], -options.index(o)))
                 self.stage += 1
                 self.checkpoint(current=list(current), results=self.results)
+            self.begin_stage([current])
             self.evaluate(current)  # the largest subnet when it meets the first target already
             entry = self.scores[current]
             self.results.append(dict(target=budget.limits, subnet=self.widths(current), flops=entry['flops'],

@@ -17,12 +17,16 @@ class RandomSearchLoop(WidthSearchLoop):
             raise ConfigError('RandomSearchLoop needs max_evaluations')
         self.batch_size = batch_size
 
+    def expected_evaluations(self) -> int:
+        return self.max_evaluations
+
     def search(self, state: Optional[dict]) -> Candidate:
         while not self.done():
             candidates = self.sample(min(self.batch_size, self.max_evaluations - len(self.scores)))
             if not candidates:
                 self.runner.logger.warning('no unscored candidate is left in the budget window')
                 break
+            self.begin_stage(candidates)
             for candidate in candidates:
                 self.evaluate(candidate)
             self.stage += 1

@@ -1,6 +1,6 @@
 """Batch-norm running statistics around forward passes that must not change them."""
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 from mmengine.dist import all_reduce, get_world_size
@@ -8,17 +8,27 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
+def norm_statistics(model: nn.Module) -> list:
+    """A copy of every batch norm's running statistics (its full buffers, whatever subnet is active)."""
+    return [(module, {name: buf.clone() for name, buf in module._buffers.items() if buf is not None})
+            for module in model.modules() if isinstance(module, _BatchNorm)]
+
+
+def restore_norm_statistics(saved: list) -> None:
+    """Puts back what :func:`norm_statistics` copied."""
+    for module, buffers in saved:
+        for name, value in buffers.items():
+            module._buffers[name].copy_(value)
+
+
 @contextmanager
 def preserved_norm_statistics(model: nn.Module) -> Iterator[None]:
     """Restores every batch norm's running statistics after the block (e.g. scoring candidates in train mode)."""
-    saved = [(module, {name: buf.clone() for name, buf in module._buffers.items() if buf is not None})
-             for module in model.modules() if isinstance(module, _BatchNorm)]
+    saved = norm_statistics(model)
     try:
         yield
     finally:
-        for module, buffers in saved:
-            for name, value in buffers.items():
-                module._buffers[name].copy_(value)
+        restore_norm_statistics(saved)
 
 
 @torch.no_grad()
@@ -60,33 +70,3 @@ def recalibrate_norm_statistics(model: nn.Module, batches: Iterable, run: Callab
                 all_reduce(buffer)
     return used
 
-
-def recalibrate_on_data(model: nn.Module, batches: Iterable[dict]) -> int:
-    """:func:`recalibrate_norm_statistics` for an OpenMMLab model (or width-search algorithm) on data batches:
-    each goes through the model's data preprocessor, then its forward in tensor mode."""
-
-    def run(batch):
-        data = model.data_preprocessor(batch, False)
-        model(data['inputs'], data.get('data_samples'), mode='tensor')
-
-    return recalibrate_norm_statistics(model, batches, run)
-
-
-class InfiniteBatches:
-    """Batches of a data loader without end: a new epoch starts when one runs out."""
-
-    def __init__(self, loader: Iterable):
-        self.loader = loader
-        self._iterator: Optional[Iterator] = None
-
-    def __iter__(self) -> Iterator:
-        return self
-
-    def __next__(self) -> Any:
-        if self._iterator is not None:
-            try:
-                return next(self._iterator)
-            except StopIteration:
-                pass
-        self._iterator = iter(self.loader)
-        return next(self._iterator)

@@ -10,6 +10,7 @@ from mmengine.config import DictAction as MMEngineDictAction
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
+from ..registry import LOOPS
 from .errors import ConfigError
 
 # What executing or parsing a config file raises for a mistake in it (syntax, an unknown name or _base_ file, a
@@ -169,3 +170,38 @@ def parse_input_shape(values: Union[None, Sequence[int]]) -> Optional[Tuple[int,
     if len(values) == 1:
         return (3, values[0], values[0])
     return tuple(values) if len(values) == 3 else (3, values[0], values[1])
+
+
+def config_entry(cfg: Config, value: Union[str, dict], option: str) -> dict:
+    """``value`` itself, or when it is a string the top-level entry of ``cfg`` it names (e.g. a scorer's
+    ``dataloader='search_dataloader'``), so that shared settings need not know the dataset; ``option`` names the
+    setting in the error."""
+    if not isinstance(value, str):
+        return value
+    if cfg.get(value) is None:
+        raise ConfigError(f'{option}="{value}" names no entry of the config')
+    return copy.deepcopy(cfg[value])
+
+
+def search_loop_type(cfg: Config) -> Optional[type]:
+    """The width-search loop class ``cfg.train_cfg`` builds (None: not a search config, e.g. a training)."""
+
+    loop_type = (cfg.get('train_cfg') or {}).get('type')
+    loop = LOOPS.get(loop_type) if isinstance(loop_type, str) else loop_type
+    return loop if getattr(loop, 'is_width_search', False) else None
+
+
+def base_training_cfg(path: str) -> Optional[dict]:
+    """The ``train_cfg`` of the first config among the ``_base_`` files of config ``path`` (and theirs) that
+    trains: for a search config, its supernet's training (what an exported subnet is fine-tuned with)."""
+    for base in Config._get_base_files(path):
+        base_path = osp.join(osp.dirname(path), base)
+        if not osp.isfile(base_path):  # e.g. an mmdet:: base
+            continue
+        base_cfg = Config.fromfile(base_path)
+        if base_cfg.get('train_cfg') and search_loop_type(base_cfg) is None:
+            return base_cfg.train_cfg
+        found = base_training_cfg(base_path)
+        if found is not None:
+            return found
+    return None

@@ -70,7 +70,10 @@ def add_loading_rule(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The config's ``runner_type`` if it names one, else MMEngine's runner, with :func:`add_loading_rule`."""
+    """The config's ``runner_type`` if it names one, else MMEngine's runner, with :func:`add_loading_rule`; a
+    search config is checked first (:func:`mmwidth.search.check_search_config`)."""
+    from ..search import check_search_config  # the search package imports these utilities
+    check_search_config(cfg)
     add_loading_rule(cfg)
     try:
         return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

@@ -36,7 +36,7 @@ def inputs(digits_supernet, tmp_path_factory) -> dict:
     autoslim = build_model(load_config(str(ROOT / AUTOSLIM)))
     torch.save(dict(meta=dict(mmwidth=model_record(autoslim)), state_dict=autoslim.state_dict()),
                folder / 'autoslim.pth')
-    cfg_options = {'search_cfg.scorer.calibration_batches': 1}
+    cfg_options = {'train_cfg.scorer.calibration_batches': 1}
     space = build_model(load_config(str(ROOT / SEARCH))).space
     for name, subnet in (('small', space.smallest()), ('large', space.largest())):
         (folder / f'{name}.json').write_text(json.dumps(subnet))
@@ -68,7 +68,7 @@ def celeba_not_utf8(tmp_path: Path) -> str:
     return str(root)
 
 
-SMALL_SEARCH = ('search_cfg.scorer.calibration_batches=1', 'search_cfg.max_evaluations=2')
+SMALL_SEARCH = ('train_cfg.scorer.calibration_batches=1', 'train_cfg.max_evaluations=2')
 # (case, tool, its arguments, words of the one error line); {out}: where the tool may write, {work}: its work dir,
 # {ck} {autoslim} {small} {large} {subnet} {taken}: the inputs, {locked} {celeba}: made for the case.
 CASES = [
@@ -94,12 +94,12 @@ CASES = [
     ('scope_nothere', 'train.py', [SUPERNET, '--work-dir', '{work}', '--cfg-options',
                                    'model.width_space.scope=[nothere]'], ["no searchable channel group", 'nothere']),
     ('budget_key_typo', 'search.py', [SEARCH, '--checkpoint', '{ck}', '--work-dir', '{work}', '--cfg-options',
-                                      'search_cfg.budget.flop=50%', *SMALL_SEARCH], ["'flop' (did you mean 'flops'?)"]),
+                                      'train_cfg.budget.flop=50%', *SMALL_SEARCH], ["'flop' (did you mean 'flops'?)"]),
     ('loop_key_typo', 'search.py', [SEARCH, '--checkpoint', '{ck}', '--work-dir', '{work}', '--cfg-options',
-                                    'search_cfg.populaton_size=4', *SMALL_SEARCH],
+                                    'train_cfg.populaton_size=4', *SMALL_SEARCH],
      ['EvolutionSearchLoop', "'populaton_size'"]),
     ('budget_nan', 'search.py', [SEARCH, '--checkpoint', '{ck}', '--work-dir', '{work}', '--cfg-options',
-                                 'search_cfg.budget.flops=nan', *SMALL_SEARCH], ['flops limit', 'got nan']),
+                                 'train_cfg.budget.flops=nan', *SMALL_SEARCH], ['flops limit', 'got nan']),
     ('cfg_options_nonsense', 'train.py', [SUPERNET, '--work-dir', '{work}', '--cfg-options', 'nonsense'],
      ["--cfg-options: 'nonsense' is not key=value"]),
     ('max_iters_abc', 'train.py', [SUPERNET, '--work-dir', '{work}', '--cfg-options', 'train_cfg.max_iters=abc'],
@@ -187,15 +187,15 @@ def other_weights(checkpoint: Path, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize('change,named', [('budget', 'search_cfg.budget.flops was'),
-                                          ('loop', 'search_cfg.population_size was'),
+@pytest.mark.parametrize('change,named', [('budget', 'train_cfg.budget.flops was'),
+                                          ('loop', 'train_cfg.population_size was'),
                                           ('weights', 'weights was')])
 def test_a_resumed_search_refuses_a_changed_setting(inputs, searched, tmp_path, change, named):
     work_dir = tmp_path / 'work'
     shutil.copytree(searched, work_dir)
     before = {name: (work_dir / name).read_bytes() for name in ('search_state.pth', 'search_result.json')}
     checkpoint = other_weights(inputs['ck'], tmp_path / 'other.pth') if change == 'weights' else inputs['ck']
-    options = dict(budget=['search_cfg.budget.flops=25%'], loop=['search_cfg.population_size=8'], weights=[])[change]
+    options = dict(budget=['train_cfg.budget.flops=25%'], loop=['train_cfg.population_size=8'], weights=[])[change]
     result = tool('search.py', SEARCH, '--checkpoint', str(checkpoint), '--work-dir', str(work_dir), '--resume',
                   '--cfg-options', *SMALL_SEARCH, *options)
     one_line_error(result, '--resume continues only the same search', named)

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from test_shipped_configs import CONFIG_ROOT, first_batch, write_celeba
 
-from mmwidth.utils.config import build_model
+from mmwidth.utils.config import build_model, search_loop_type
 
 ATTRIBUTE_CONFIGS = sorted(p for p in CONFIG_ROOT.glob('*/*celeba*.py'))
 SUPERNETS = [p for p in ATTRIBUTE_CONFIGS if '_search_' not in p.name]
@@ -39,8 +39,8 @@ def test_attribute_head_and_search_metric(path):
     assert cfg.model.architecture.head.num_classes == cfg.data_preprocessor.num_classes == 40
     assert cfg.val_dataloader.dataset.split == 'val' and cfg.test_dataloader.dataset.split == 'test'
     assert cfg.search_dataloader.dataset.split == 'val'
-    if cfg.get('search_cfg'):
-        assert cfg.search_cfg.scorer.metric == 'attributes/mean_accuracy'
+    if search_loop_type(cfg) is not None:
+        assert cfg.train_cfg.scorer.metric == 'attributes/mean_accuracy'
 
 
 @pytest.mark.parametrize('path', SUPERNETS, ids=[p.name for p in SUPERNETS])

@@ -27,11 +27,9 @@ from PIL import Image
 
 from mmwidth.ground_truth.cbm_table import arch_to_subnet
 from mmwidth.space.width_space import WidthSpace
-from mmwidth.apis.search import resolve_scorer_references
-from mmwidth.registry import LOOPS
-from mmwidth.search import Budget, WidthSearchLoop
-from mmwidth.search.subject import SearchSubject
-from mmwidth.utils.config import build_model, infer_input_shape
+from mmwidth.search import Budget
+from mmwidth.supernet.subject import SearchSubject
+from mmwidth.utils.config import build_model, config_entry, infer_input_shape, search_loop_type
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 # (the COCO detection configs build at a small input size on a fake COCO in tests/test_detection)
@@ -206,25 +204,26 @@ def check_training_parts(cfg: Config, model) -> None:
             else:
                 kind(optim_wrapper, **scheduler)
     hooks = {type(HOOKS.build(copy.deepcopy(hook))).__name__ for hook in cfg.get('custom_hooks') or []}
-    if cfg.get('train_dataloader'):
+    if cfg.get('train_dataloader') and search_loop_type(cfg) is None:  # a training
         assert set(ALGORITHM_HOOKS.get(short_type(cfg.model), REQUIRED_HOOKS)) <= hooks
 
 
 def check_search(cfg: Config, model) -> None:
-    """A search config names a width-search loop, a budget some subnet meets, and data its scorer can use."""
-    if not cfg.get('search_cfg'):
+    """A search config's train_cfg is a width-search loop with a budget some subnet meets and data its scorer
+    can use."""
+    if search_loop_type(cfg) is None:
         return
-    cfg = copy.deepcopy(cfg)
-    resolve_scorer_references(cfg)
-    search = cfg.search_cfg
-    assert issubclass(LOOPS.get(search.type), WidthSearchLoop)
+    search = cfg.train_cfg
     space = SearchSubject.from_model(model, cfg).space
     targets = [limit for limit in search.budget.values() if isinstance(limit, list)]  # greedy slimming's targets
     for target in targets[0] if targets else [None]:
         Budget(space, **{name: target if isinstance(limit, list) else limit for name, limit in search.budget.items()})
-    for key in ('dataloader', 'calibration_dataloader'):
-        if key in search.scorer:
-            assert isinstance(search.scorer[key], dict) and 'dataset' in search.scorer[key], key
+    scorer = search.get('scorer') or {}
+    if scorer.get('type') == 'mmwidth.ChannelBenchMacroOracle':  # scores from its table, no data
+        return
+    for key, default in (('dataloader', 'search_dataloader'), ('calibration_dataloader', 'train_dataloader')):
+        loader = config_entry(cfg, scorer.get(key, default), key)
+        assert isinstance(loader, dict) and 'dataset' in loader, key
 
 
 def first_batch(cfg: Config, loader: str) -> dict:

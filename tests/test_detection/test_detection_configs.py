@@ -15,7 +15,6 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 from PIL import Image
 
-from mmwidth.apis.search import resolve_scorer_references
 from mmwidth.search import Budget
 from mmwidth.utils.config import build_model
 
@@ -106,16 +105,16 @@ def test_detection_config_trains_and_searches(supernet, coco_dir, monkeypatch):
     assert any(not torch.equal(p, trained[name]) for name, p in model.named_parameters() if name in trained)
 
     search = small(Config.fromfile(str(search_config(supernet))))
-    resolve_scorer_references(search)
-    assert search.search_cfg.scorer.metric == 'coco/bbox_mAP'
-    budget = Budget(space, **search.search_cfg.budget)
+    assert search.train_cfg.scorer.metric == 'coco/bbox_mAP'
+    budget = Budget(space, **search.train_cfg.budget)
     assert budget.scope == 'backbone' and budget.admits(space.smallest(), window=False)
     assert not budget.admits(space.largest(), window=False)
     # the search scores on train2017's held-out images, never on val2017
-    held_out = search.search_cfg.scorer.dataloader.dataset
+    assert 'dataloader' not in search.train_cfg.scorer  # SupernetScorer's default: the search_dataloader
+    held_out = search.search_dataloader.dataset
     assert held_out.part == 'holdout' and 'train2017' in held_out.dataset.ann_file
     model.eval()
-    batch = first_batch(search.search_cfg.scorer.dataloader)
+    batch = first_batch(search.search_dataloader)
     predictions = model.val_step(batch)
     assert len(predictions) == len(batch['inputs']) and 'instances' in predictions[0].metainfo
 

@@ -16,9 +16,9 @@ SEARCH = 'configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py'
 # a small held-out part, and every prediction kept (a briefly trained detector scores low, but not 0)
 DATA = ['train_dataloader.dataset.holdout=32', 'search_dataloader.dataset.holdout=32',
         'model.architecture.test_cfg.score_thr=0.0', 'model.architecture.test_cfg.max_per_img=20']
-SMALL = DATA + ['search_cfg.scorer.calibration_batches=2', 'search_cfg.population_size=4', 'search_cfg.top_k=2',
-                'search_cfg.num_mutation=2', 'search_cfg.num_crossover=2', 'search_cfg.max_generations=2',
-                'search_cfg.max_evaluations=6']
+SMALL = DATA + ['train_cfg.scorer.calibration_batches=2', 'train_cfg.population_size=4', 'train_cfg.top_k=2',
+                'train_cfg.num_mutation=2', 'train_cfg.num_crossover=2', 'train_cfg.max_generations=2',
+                'train_cfg.max_evaluations=6']
 TRAIN_ITERS = 40
 
 

@@ -25,7 +25,7 @@ def test_search_export_test_by_attribute_accuracy(tmp_path: Path):
     supernet = tmp_path / 'supernet' / 'iter_10.pth'
     # a mosaics candidate costs twice a digits one: 4 of them are enough to check the metric's path
     ok(tool('search.py', SEARCH, '--checkpoint', str(supernet), '--work-dir', str(tmp_path / 'search'),
-            '--cfg-options', *SMALL, 'search_cfg.max_evaluations=4', 'search_cfg.max_generations=1'))
+            '--cfg-options', *SMALL, 'train_cfg.max_evaluations=4', 'train_cfg.max_generations=1'))
     result = json.loads((tmp_path / 'search' / 'search_result.json').read_text())
     assert (tmp_path / 'data' / 'digit_mosaics' / 'list_attr_celeba.txt').is_file()
     out = tmp_path / 'subnet'

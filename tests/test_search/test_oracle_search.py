@@ -16,8 +16,8 @@ def config(loop: str) -> str:
 
 
 def search(loop, work_dir, table, name, **options):
-    cfg_options = {'search_cfg.scorer.table': str(table), 'experiment_name': name, 'log_level': 'WARNING',
-                   **{f'search_cfg.{k}': v for k, v in options.items()}}
+    cfg_options = {'train_cfg.scorer.table': str(table), 'experiment_name': name, 'log_level': 'WARNING',
+                   **{f'train_cfg.{k}': v for k, v in options.items()}}
     return run_search(config(loop), work_dir=str(work_dir), cfg_options=cfg_options)
 
 
@@ -68,8 +68,8 @@ def test_resumed_search_ends_like_an_uninterrupted_one(tmp_path, cbm_resnet_tabl
                       max_evaluations=None)
     search('evolution', tmp_path / 'resumed', cbm_resnet_table, 'first', max_generations=3, max_evaluations=None)
     resumed = run_search(config('evolution'), work_dir=str(tmp_path / 'resumed'), resume=True, cfg_options={
-        'search_cfg.scorer.table': str(cbm_resnet_table), 'experiment_name': 'second', 'log_level': 'WARNING',
-        'search_cfg.max_generations': 6, 'search_cfg.max_evaluations': None})
+        'train_cfg.scorer.table': str(cbm_resnet_table), 'experiment_name': 'second', 'log_level': 'WARNING',
+        'train_cfg.max_generations': 6, 'train_cfg.max_evaluations': None})
     assert resumed['subnet'] == straight['subnet'] and resumed['history'] == straight['history']
 
 

@@ -1,7 +1,9 @@
-"""Search, export and test on a trained BCNet digits supernet, through the command-line tools: the exported
-model scores what the search scored, a killed search resumes to the same result, 2 processes agree with 1."""
+"""Search, export and test on a trained BCNet digits supernet, through the command-line tools: tools/train.py runs
+a search config (tools/search.py is the same search under its older name), the exported model scores what the
+search scored, a killed search resumes to the same result with --resume, 2 processes agree with 1."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SUPERNET = 'configs/bcnet/bcnet_cbm-resnet_digits.py'
 SEARCH = 'configs/bcnet/bcnet_cbm-resnet_search_digits.py'
-SMALL = ['search_cfg.scorer.calibration_batches=4', 'search_cfg.population_size=4', 'search_cfg.top_k=3',
-         'search_cfg.num_mutation=2', 'search_cfg.num_crossover=2', 'search_cfg.max_generations=3',
-         'search_cfg.max_evaluations=12']
+SMALL = ['train_cfg.scorer.calibration_batches=4', 'train_cfg.population_size=4', 'train_cfg.top_k=3',
+         'train_cfg.num_mutation=2', 'train_cfg.num_crossover=2', 'train_cfg.max_generations=3',
+         'train_cfg.max_evaluations=12']
 
 
 def tool(script: str, *args: str, launcher=None, **kwargs) -> subprocess.CompletedProcess:
@@ -40,8 +42,9 @@ def supernet(tmp_path_factory) -> Path:
 
 
 def search(supernet: Path, work_dir: Path, *extra: str, **kwargs) -> dict:
-    ok(tool('search.py', SEARCH, '--checkpoint', str(supernet), '--work-dir', str(work_dir), *extra,
-            '--cfg-options', *SMALL, **kwargs))
+    """A search run as a training: tools/train.py on the search config, the supernet as load_from."""
+    ok(tool('train.py', SEARCH, '--work-dir', str(work_dir), *extra, '--cfg-options', f'load_from={supernet}',
+            *SMALL, **kwargs))
     return json.loads((work_dir / 'search_result.json').read_text())
 
 
@@ -51,6 +54,40 @@ def straight(supernet, tmp_path_factory) -> Path:
     work_dir = tmp_path_factory.mktemp('straight')
     search(supernet, work_dir)
     return work_dir
+
+
+def test_train_py_runs_the_search_and_the_runner_owns_it(straight):
+    """train.py on a search config searches (it does not retrain the supernet): the results are written, no
+    training checkpoint is saved, and the runner's logger printed the search's scalars with an ETA."""
+    files = {p.name for p in straight.iterdir()}
+    assert {'search_result.json', 'subnet.json', 'search_state.pth', 'search_population.png'} <= files
+    assert not any(name.startswith('iter_') or name == 'last_checkpoint' for name in files)
+    result = json.loads((straight / 'search_result.json').read_text())
+    assert result['loop'] == 'EvolutionSearchLoop' and result['evaluations'] == 12
+    log = next(straight.glob('*/*.log')).read_text()
+    assert re.search(r'Iter\(train\) \[ *4/12\].*eta: .*score: [0-9.]+ +best_score: [0-9.]+ +mflops: [0-9.]+', log)
+    scalars = [json.loads(line) for line in next(straight.glob('*/vis_data/scalars.json')).read_text().splitlines()]
+    assert [row['step'] for row in scalars if 'population_mean_score' in row] == [1, 2, 3]
+
+
+def test_search_py_is_train_py_under_another_name(supernet, straight, tmp_path):
+    ok(tool('search.py', SEARCH, '--checkpoint', str(supernet), '--work-dir', str(tmp_path), '--cfg-options',
+            *SMALL))
+    alias, expected = (json.loads((d / 'search_result.json').read_text()) for d in (tmp_path, straight))
+    assert alias['subnet'] == expected['subnet'] and alias['history'] == expected['history']
+
+
+def test_racing_stops_candidates_below_the_top_k_and_keeps_the_result(supernet, straight, tmp_path):
+    """Racing (on by default) stops some candidates on part of the split; without it every candidate is scored
+    in full, and the chosen subnet and every fully scored candidate's score are the same."""
+    raced = json.loads((straight / 'search_result.json').read_text())
+    full = search(supernet, tmp_path, '--cfg-options', 'train_cfg.scorer.racing=None')
+    assert any(entry.get('raced') for entry in raced['history'])
+    assert not any(entry.get('raced') for entry in full['history'])
+    assert raced['subnet'] == full['subnet'] and raced['score'] == full['score']
+    scores = {tuple(e['candidate']): e['score'] for e in full['history']}
+    assert all(scores.get(tuple(e['candidate']), e['score']) == e['score'] for e in raced['history']
+               if not e.get('raced'))
 
 
 def test_exported_model_scores_what_the_search_scored(supernet, straight, tmp_path):
@@ -91,10 +128,10 @@ def test_export_errors(supernet, tmp_path):
 
 
 def kill_after_the_first_generation(config: str, supernet: Path, work_dir: Path, options: list) -> None:
-    """Starts tools/search.py and kills it (SIGKILL) once it has saved its state after the first generation, in
-    the middle of the second."""
-    command = [sys.executable, str(ROOT / 'tools' / 'search.py'), config, '--checkpoint', str(supernet),
-               '--work-dir', str(work_dir), '--cfg-options', *options]
+    """Starts tools/train.py on a search config and kills it (SIGKILL) once it has saved its state after the
+    first generation, in the middle of the second."""
+    command = [sys.executable, str(ROOT / 'tools' / 'train.py'), config, '--work-dir', str(work_dir),
+               '--cfg-options', f'load_from={supernet}', *options]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = work_dir / 'search_state.pth'
     deadline = time.time() + 300
@@ -120,7 +157,13 @@ def free_port() -> int:
 
 
 def test_two_processes_find_what_one_finds(supernet, straight, tmp_path):
+    """tools/dist_train.sh with 2 CPU processes, racing included, gives the result of one."""
     single = json.loads((straight / 'search_result.json').read_text())
-    double = search(supernet, tmp_path / 'two', launcher=free_port())
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    ok(subprocess.run(['bash', str(ROOT / 'tools' / 'dist_train.sh'), SEARCH, '2', '--work-dir', str(tmp_path),
+                       '--cfg-options', f'load_from={supernet}', *SMALL], capture_output=True, text=True, cwd=ROOT,
+                      env=env))
+    double = json.loads((tmp_path / 'search_result.json').read_text())
     assert double['subnet'] == single['subnet']
-    assert [e['score'] for e in double['history']] == [e['score'] for e in single['history']]
+    assert [(e['score'], e.get('raced')) for e in double['history']] == \
+        [(e['score'], e.get('raced')) for e in single['history']]

@@ -1,4 +1,5 @@
-"""What a search loop searches: the model, its width space, the dynamic supernet and how a width is scored."""
+"""A model as the search and the export see it: its width space, the dynamic supernet and the subnets that
+stand for a width."""
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -10,7 +11,7 @@ from torch import nn
 from ..algorithms.base import WidthSearchAlgorithm
 from ..sharing.index_sets import IndexSet, subnet_index_sets
 from ..space.width_space import Subnet, WidthSpace
-from ..supernet.dynamic_supernet import DynamicSupernet
+from .dynamic_supernet import DynamicSupernet
 from ..utils.config import infer_input_shape
 
 Patterns = Callable[[Subnet], Dict[str, Dict[str, IndexSet]]]
@@ -29,7 +30,11 @@ class SearchSubject:
     supernet: DynamicSupernet
     patterns: Patterns
     reduction: str = 'mean'
-    recorded_losses: Optional[np.ndarray] = None
+
+    @property
+    def recorded_losses(self) -> Optional[np.ndarray]:
+        """As the model holds them now (a search reads them once ``load_from`` has loaded the supernet)."""
+        return self.model.recorded_losses() if hasattr(self.model, 'recorded_losses') else None
 
     @classmethod
     def from_runner(cls, runner) -> 'SearchSubject':
@@ -38,9 +43,7 @@ class SearchSubject:
     @classmethod
     def from_model(cls, model: nn.Module, cfg: Config) -> 'SearchSubject':
         if isinstance(model, WidthSearchAlgorithm):
-            losses = model.recorded_losses() if hasattr(model, 'recorded_losses') else None
-            return cls(model, model.space, model.supernet, model.scoring_index_sets, model.score_reduction,
-                       losses)
+            return cls(model, model.space, model.supernet, model.scoring_index_sets, model.score_reduction)
         # a plain model (e.g. a benchmark's oracle search): its width space comes from the config
         space = WidthSpace.from_config(model, plain_space_options(cfg))
         return cls(model, space, DynamicSupernet(model, space),
