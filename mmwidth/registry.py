@@ -4,9 +4,10 @@ A config can therefore mix ``mmwidth.*`` types with ``mmpretrain.*`` and ``mmdet
 in ``locations`` are imported the first time a registry is searched, so ``import mmwidth`` stays light (and
 never imports mmdet).
 
-Two registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
+Three registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
 family (conv, linear, norms, attention: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
-tracing rule of every tensor operation by name. A user's layer type or op is one registered class or function.
+tracing rule of every tensor operation by name; ``LATENCY_RUNTIMES`` holds the runtimes latency is measured on
+(:mod:`mmwidth.latency.runtimes`). A user's layer type, op or runtime is one registered class or function.
 """
 from typing import List
 
@@ -16,7 +17,7 @@ from mmengine.registry import Registry
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
     'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS',
-    'CHANNEL_LAYERS', 'CHANNEL_OPS'
+    'CHANNEL_LAYERS', 'CHANNEL_OPS', 'LATENCY_RUNTIMES'
 ]
 
 
@@ -43,3 +44,4 @@ CHANNEL_LAYERS = Registry('channel layer', scope='mmwidth',
                           locations=['mmwidth.layers.conv', 'mmwidth.layers.linear', 'mmwidth.layers.norm',
                                      'mmwidth.layers.attention'])
 CHANNEL_OPS = Registry('channel op', scope='mmwidth', locations=['mmwidth.space.ops'])
+LATENCY_RUNTIMES = Registry('latency runtime', scope='mmwidth', locations=['mmwidth.latency.runtimes'])
