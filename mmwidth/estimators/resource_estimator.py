@@ -84,6 +84,11 @@ class ResourceEstimator:
         """``Q`` of ``flops(w) = w~' Q w~`` with ``w~ = [1, widths in the order of names]`` (a copy)."""
         return self._macs.copy()
 
+    @property
+    def params_matrix(self) -> np.ndarray:
+        """The params form, as :attr:`flops_matrix` (a copy)."""
+        return self._params.copy()
+
     def flops_of_tensor(self, widths: torch.Tensor) -> torch.Tensor:
         """The FLOPs form on real-valued widths (``len(names)``, in that order), differentiable: e.g. soft
         widths, the sums of each group's channel gates."""

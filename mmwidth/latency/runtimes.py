@@ -11,7 +11,7 @@ import statistics
 import time
 import warnings
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -95,9 +95,18 @@ class Runtime:
 
     def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor], **timing) -> float:
         """Median latency of ``module(*inputs)`` in ms (``timing``: see :func:`median_ms`)."""
-        run = self.prepare(module, inputs)
+        return self.measure_interleaved([self.prepare(module, inputs)], rounds=1, **timing)[0]
+
+    def measure_interleaved(self, runs: Sequence[Callable[[], Any]], rounds: int = 3, **timing) -> List[float]:
+        """The latency of each prepared run (:meth:`prepare`) in ms: the median of ``rounds`` medians, taken in
+        turn over all of them, so that a slow spell of the machine (other processes, a busy neighbour of a
+        virtual machine) spreads over every run instead of falling on one."""
+        times: List[List[float]] = [[] for _ in runs]
         with self.threads_in_use():
-            return median_ms(run, **timing)
+            for _ in range(rounds):
+                for i, run in enumerate(runs):
+                    times[i].append(median_ms(run, **timing))
+        return [statistics.median(t) for t in times]
 
     @contextmanager
     def threads_in_use(self):
@@ -187,16 +196,15 @@ class TorchEagerCUDA(TorchEager):
 
 
 def build_runtime(runtime, threads: Optional[int] = None) -> Runtime:
-    """A runtime from its registered name (``'onnxruntime'``, ``'torch'``, ``'torch-cuda'``), a config dict or an
-    instance."""
+    """A runtime from its registered name (``'onnxruntime'``, ``'torch'``, ``'torch-cuda'``), a config dict of one
+    (``dict(type='torch', device='cuda:1', threads=4)``) or an instance."""
     if isinstance(runtime, Runtime):
         return runtime
     cfg = dict(type=runtime) if isinstance(runtime, str) else dict(runtime)
-    if cfg['type'] not in LATENCY_RUNTIMES.module_dict and '.' not in cfg['type']:
-        LATENCY_RUNTIMES.import_from_location()
-        if cfg['type'] not in LATENCY_RUNTIMES.module_dict:
-            raise ConfigError(f'unknown latency runtime {cfg["type"]!r}; known: {sorted(LATENCY_RUNTIMES.module_dict)}')
+    name = cfg.pop('type')
+    cls = LATENCY_RUNTIMES.get(name)
+    if cls is None:
+        raise ConfigError(f'unknown latency runtime {name!r}; known: {sorted(LATENCY_RUNTIMES.module_dict)}')
     if threads is not None:
         cfg.setdefault('threads', threads)
-    return LATENCY_RUNTIMES.build(cfg)
-
+    return cls(**cfg)

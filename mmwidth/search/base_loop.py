@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.runner.base_loop import BaseLoop
 
 from ..registry import TASK_UTILS
@@ -145,13 +145,53 @@ class WidthSearchLoop(BaseLoop):
         self._started = time.time()
         self._first_evaluation = len(self.scores)
         chosen = self.search(state)
-        self._write_results(chosen)
+        finalists = self._time_finalists(chosen) if 'latency' in self.budget.limits else None
+        if finalists:
+            chosen = tuple(finalists[0]['candidate'])
+        self._write_results(chosen, finalists)
         runner.call_hook('after_train')
         return runner.model
 
     def search(self, state: Optional[dict]) -> Candidate:
         """Runs the search (from ``state`` when resuming) and returns the chosen candidate."""
         raise NotImplementedError
+
+    def _time_finalists(self, chosen: Candidate) -> List[dict]:
+        """The best-scoring candidates the latency table admits (the chosen one first, then by score), timed end
+        to end on the table's runtime in rounds of the budget's ``finalists`` (interleaved, see
+        :meth:`~mmwidth.latency.runtimes.Runtime.measure_interleaved`), until one meets every limit as measured
+        or four rounds have: the best-scoring admitted one is what the search keeps (or, when none is, the chosen
+        one, with a warning). Measured on rank 0, shared with the others."""
+        budget = self.budget
+        ranked = sorted((e for e in self.history if tuple(e['candidate']) != tuple(chosen)
+                         and budget.admits(self.widths(e['candidate']), window=False)), key=lambda e: -e['score'])
+        order = [tuple(chosen)] + [tuple(e['candidate']) for e in ranked]
+        timed: List[dict] = []
+        if is_main_process():
+            for start in range(0, min(len(order), 4 * budget.finalists), budget.finalists):
+                batch = order[start:start + budget.finalists]
+                widths = [self.widths(candidate) for candidate in batch]
+                for candidate, subnet, measured in zip(batch, widths,
+                                                       budget.latency_table.measure(self.subject.architecture,
+                                                                                    widths)):
+                    predicted = budget.costs(subnet)
+                    admitted = all(dict(predicted, latency=measured)[name] <= limit
+                                   for name, limit in budget.limits.items())
+                    timed.append(dict(candidate=list(candidate), score=self.scores.get(candidate, {}).get('score'),
+                                      predicted_ms=predicted['latency'], measured_ms=measured, admitted=admitted))
+                    self.runner.logger.info(f'finalist {len(timed)}: score {timed[-1]["score"]}, latency predicted '
+                                            f'{predicted["latency"]:.3f} ms, measured {measured:.3f} ms'
+                                            + ('' if admitted else ' (over the limit)'))
+                if any(t['admitted'] for t in timed):
+                    break
+            timed.sort(key=lambda t: not t['admitted'])  # stable: the best-scoring admitted one first
+            if not timed[0]['admitted']:
+                self.runner.logger.warning(f'none of the {len(timed)} best candidates meets the latency limit as '
+                                           'measured end to end: keeping the chosen one; rebuild the latency '
+                                           'table (another load on the machine?) or loosen the limit')
+        shared = [timed]
+        broadcast_object_list(shared)
+        return shared[0]
 
     def extra_results(self) -> dict:
         """Entries a loop adds to ``search_result.json`` (e.g. greedy slimming's result of every target)."""
@@ -202,8 +242,11 @@ class WidthSearchLoop(BaseLoop):
                      params=self.space.params(widths))
         if result.get('raced'):
             entry['raced'] = True
+        costs = self.budget.costs(widths)
         if self.budget.scope:
-            entry.update({f'{self.budget.scope}_{k}': v for k, v in self.budget.costs(widths).items()})
+            entry.update({f'{self.budget.scope}_{k}': v for k, v in costs.items() if k != 'latency'})
+        if 'latency' in costs:
+            entry['latency_ms'] = costs['latency']  # predicted by the table
         self.scores[candidate] = entry
         self.history.append(entry)
         hub = runner.message_hub
@@ -291,15 +334,21 @@ class WidthSearchLoop(BaseLoop):
             f'[{type(self).__name__} stage {self.stage}] {done} evaluations{left}; best score {best["score"]:.4f} '
             f'at {best["flops"] / 1e6:.2f}M FLOPs; budget {self.budget.describe()}; {rate:.2f} s per evaluation')
 
-    def _write_results(self, chosen: Candidate) -> None:
+    def _write_results(self, chosen: Candidate, finalists: Optional[List[dict]] = None) -> None:
         entry = self.scores.get(tuple(chosen))
         widths = self.widths(chosen)
+        latency = {}
+        if finalists:
+            timed = next(f for f in finalists if tuple(f['candidate']) == tuple(chosen))
+            latency = dict(latency_ms=dict(predicted=timed['predicted_ms'], measured=timed['measured_ms'],
+                                           **self.budget.latency_table.runtime().record()),
+                           finalists=finalists)
         result = dict(subnet=widths, flops=self.space.flops(widths), params=self.space.params(widths),
                       score=None if entry is None else entry['score'],
                       patterns={} if entry is None else entry['patterns'], evaluations=len(self.scores),
                       loop=type(self).__name__, budget=self.budget.to_dict(), groups=self.space.full(),
                       scoring=getattr(self.scorer, 'scoring', None),
-                      history=self.history, **self.extra_results())
+                      history=self.history, **latency, **self.extra_results())
         if any(layer.name.startswith('backbone.') for layer in self.space.graph.layers):
             backbone = self.space.scoped_estimator('backbone')  # e.g. a detector's: reported beside the whole
             result.update(backbone_flops=backbone.flops(widths), backbone_params=backbone.params(widths))
@@ -310,8 +359,10 @@ class WidthSearchLoop(BaseLoop):
         with atomic_write(osp.join(work_dir, 'search_result.json')) as f:
             json.dump(result, f, indent=1)
         save_subnet(osp.join(work_dir, 'subnet.json'), widths)
+        measured = f'{latency["latency_ms"]["measured"]:.3f} ms measured, ' if latency else ''
         message = f'search done: {len(self.scores)} evaluations; chosen subnet {result["flops"] / 1e6:.2f}M FLOPs, ' \
-                  f'{result["params"] / 1e6:.3f}M params, score {result["score"]}; written to {work_dir}/subnet.json'
+                  f'{result["params"] / 1e6:.3f}M params, {measured}score {result["score"]}; written to ' \
+                  f'{work_dir}/subnet.json'
         if self.plot:
             paths = plot_search(result, self.budget, work_dir)
             message += f'; plots: {", ".join(paths)}'

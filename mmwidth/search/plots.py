@@ -5,9 +5,10 @@ from typing import List
 import numpy as np
 
 
-def pareto_front(flops: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Indices of the candidates no other beats on both FLOPs (fewer) and score (higher), by FLOPs."""
-    order = np.lexsort((-scores, flops))
+def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Indices of the candidates no other beats on both cost (FLOPs or latency: less) and score (higher), by
+    cost."""
+    order = np.lexsort((-scores, costs))
     front, best = [], -np.inf
     for i in order:
         if scores[i] > best:
@@ -22,22 +23,29 @@ def plot_search(result: dict, budget, work_dir: str) -> List[str]:
     import matplotlib.pyplot as plt
 
     history = result['history']
-    flops = np.array([e['flops'] for e in history], dtype=np.float64) / 1e6
+    # drawn over the resource the budget limits: predicted latency under a latency limit, else FLOPs
+    resource = 'latency' if 'latency' in budget.limits else 'flops'
+    key, unit, label = dict(latency=('latency_ms', 1.0, 'predicted latency (ms)'),
+                            flops=('flops', 1e6, 'FLOPs (M MACs)'))[resource]
+    costs = np.array([e[key] for e in history], dtype=np.float64) / unit
     scores = np.array([e['score'] for e in history], dtype=np.float64)
-    front = pareto_front(flops, scores)
+    front = pareto_front(costs, scores)
     population = osp.join(work_dir, 'search_population.png')
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.scatter(flops, scores, s=12, alpha=0.5, label=f'evaluated ({len(history)})')
-    ax.plot(flops[front], scores[front], '-o', color='tab:orange', markersize=4, label='Pareto front')
+    ax.scatter(costs, scores, s=12, alpha=0.5, label=f'evaluated ({len(history)})')
+    ax.plot(costs[front], scores[front], '-o', color='tab:orange', markersize=4, label='Pareto front')
     if result['score'] is not None:
-        ax.scatter([result['flops'] / 1e6], [result['score']], marker='*', s=220, color='tab:red', zorder=5,
-                   label='chosen')
-    limit = budget.limits.get('flops')
-    if limit is not None and budget.scope is None:
-        ax.axvline(limit / 1e6, color='gray', linestyle='--', label='FLOPs limit')
+        chosen = result['latency_ms']['predicted'] if resource == 'latency' else result['flops'] / unit
+        ax.scatter([chosen], [result['score']], marker='*', s=220, color='tab:red', zorder=5, label='chosen')
+        if resource == 'latency':
+            ax.scatter([result['latency_ms']['measured']], [result['score']], marker='x', s=80, color='tab:red',
+                       zorder=5, label='chosen, measured')
+    limit = budget.limits.get(resource)
+    if limit is not None and (budget.scope is None or resource == 'latency'):
+        ax.axvline(limit / unit, color='gray', linestyle='--', label=f'{resource} limit')
         if budget.window:
-            ax.axvline(budget.window * limit / 1e6, color='gray', linestyle=':', label='window')
-    ax.set_xlabel('FLOPs (M MACs)')
+            ax.axvline(budget.window * limit / unit, color='gray', linestyle=':', label='window')
+    ax.set_xlabel(label)
     ax.set_ylabel('score')
     ax.set_title(f'{result["loop"]}: scored candidates')
     ax.legend(fontsize=8)

@@ -13,8 +13,9 @@ def fit_width_prior(losses: np.ndarray, budget: Budget, steps: int = 2000, lr: f
 
     Minimises ``mean_l sum_c p_l(c) E[l, c] + penalty * (F(p) / F_target - 1)^2`` over softmax logits, where
     ``E[l, c]`` is the recorded loss of group ``l`` at choice ``c`` and ``F(p)`` the expected cost of a subnet
-    drawn from the prior, counted as the budget counts it: its FLOPs limit (else its params limit) over the layers
-    of its scope (e.g. a detector's backbone), so that prior and budget agree on the scale. This follows BCNet's
+    drawn from the prior, counted as the budget counts it: its FLOPs limit (else its params limit, else its latency
+    limit, through the latency table's quadratic fit) over the layers of its scope (e.g. a detector's backbone),
+    so that prior and budget agree on the scale. This follows BCNet's
     prior (ALGORITHMS.md 2d) with its fixes: ``E`` is indexed by the real choice (no shift by the minimum width),
     ``F(p)`` counts every (scoped) layer exactly under independent groups (the estimator's quadratic form, with
     the variance of each width on the diagonal) and the target is the budget itself (no empirical 0.4 factor).
@@ -23,15 +24,13 @@ def fit_width_prior(losses: np.ndarray, budget: Budget, steps: int = 2000, lr: f
     initial population and by mutations.
     """
     space = budget.space
-    resource = 'flops' if 'flops' in budget.limits else 'params'
-    target = budget.limits[resource]
+    form, target = budget.prior_form()
     names = space.names
     sizes = [len(space.choices[name]) for name in names]
     finite = np.isfinite(losses)
     fill = (losses[finite].max() + 1.0) if finite.any() else 1.0
     table = torch.as_tensor(np.where(finite, losses, fill), dtype=torch.float64)
     values = [torch.as_tensor(space.choices[name], dtype=torch.float64) for name in names]
-    form = dict(flops=budget.estimator._macs, params=budget.estimator._params)[resource]
     quadratic = torch.as_tensor(form, dtype=torch.float64)
     logits = [torch.zeros(size, dtype=torch.float64, requires_grad=True) for size in sizes]
     optimizer = torch.optim.Adam(logits, lr=lr)
