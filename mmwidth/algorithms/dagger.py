@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 
+from ..latency.table import LatencyTable
 from ..registry import MODELS
 from ..sharing.index_sets import IndexSet
 from ..space.subnet_file import kept_entries
@@ -36,8 +37,13 @@ class Dagger(WidthSearchAlgorithm):
     :class:`mmwidth.DaggerGatingHook` writes the result to the work directory.
 
     Args:
-        flops_target: FLOPs to keep, as a fraction of the full model's (FLOPs remaining, not removed).
+        flops_target: FLOPs to keep, as a fraction of the full model's (FLOPs remaining, not removed); with
+            ``latency_table``, the fraction of the full model's predicted latency.
         flops_scope: count only the layers under this module prefix (e.g. a detector's ``'backbone'``).
+        latency_table: a latency table of this width space (``tools/analysis/latency_table.py``): the
+            regulariser and the stop rule then count the table's predicted latency (its interpolation is
+            differentiable in the soft widths) instead of FLOPs; ``dict(file=..., force=True)`` for a table
+            measured elsewhere.
         flops_weight: ``lambda`` of the regulariser; ramped up linearly over ``flops_warmup_iters`` gating steps.
         flops_loss: ``'log'`` (two-sided; its push in ``log F``, ``2 log r`` with ``r = F / F_target``, is
             1.7x stronger at the start of a 30% target than of a 50% one), ``'squared'`` (§5b's form; its push
@@ -61,7 +67,8 @@ class Dagger(WidthSearchAlgorithm):
                  tau_end: float = 1.0, tau_anneal_iters: int = 0, polarization: float = 0.0,
                  min_ratio: float = 0.1, gate_inputs: str = 'pretrained', hidden: int = 64,
                  init_logit: float = 2.0, spread: float = 0.5, pretrain_iters: int = 0,
-                 flops_scope: Optional[str] = None, tolerance: float = 0.01, patience: int = 1, **kwargs):
+                 flops_scope: Optional[str] = None, latency_table: Union[None, str, dict] = None,
+                 tolerance: float = 0.01, patience: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         for option, value, known in (('flops_loss', flops_loss, FLOPS_LOSSES),
                                      ('flops_widths', flops_widths, FLOPS_WIDTHS),
@@ -79,17 +86,23 @@ class Dagger(WidthSearchAlgorithm):
         self.pretrain_iters, self.tolerance, self.patience = pretrain_iters, tolerance, patience
         self.estimator = self.space.estimator if flops_scope is None else self.space.scoped_estimator(flops_scope)
         self.full_flops = self.estimator.flops(self.space.full())
-        self.target_flops = flops_target * self.full_flops
+        self.latency_table = None
+        if latency_table is not None:
+            self.latency_table = LatencyTable.from_option(latency_table, self.space)
+            if self.latency_table.record['scope'] != flops_scope:
+                raise ConfigError('Dagger: the latency table was built for scope '
+                                  f'{self.latency_table.record["scope"]!r}, flops_scope is {flops_scope!r}')
+        self.target_flops = flops_target * self.cost(self.space.full())
         self.summaries = FilterSummaries(self.architecture, self.space)
         self.gating = ChannelGating(self.architecture, self.space)
         self.blocks = [self.space.graph.group(name).blocks for name in self.space.names]
         positions = [self.summaries.positions(name) for name in self.space.names]
         self.min_positions = [min_positions(p, min_ratio) for p in positions]
-        smallest = self.estimator.flops({name: m * b for name, m, b in
-                                     zip(self.space.names, self.min_positions, self.blocks)})
+        smallest = self.cost({name: m * b for name, m, b in zip(self.space.names, self.min_positions, self.blocks)})
         if smallest > self.target_flops:
-            raise ConfigError(f'Dagger: the FLOPs target {self.target_flops / 1e6:.2f}M is below the '
-                              f'{smallest / 1e6:.2f}M that min_ratio={min_ratio} keeps')
+            what = 'latency' if self.latency_table else 'FLOPs'
+            raise ConfigError(f'Dagger: the {what} target {self.target_flops:,.6g} is below the {smallest:,.6g} '
+                              f'that min_ratio={min_ratio} keeps')
         self.dagger_module = DaggerModule(len(self.space.names), hidden, init_logit, spread)
         self.register_buffer('phase', torch.tensor(PRETRAIN if pretrain_iters > 0 else GATING))
         self.register_buffer('step', torch.tensor(0))
@@ -129,6 +142,16 @@ class Dagger(WidthSearchAlgorithm):
         return {name: group_gates(a, tau, m, b) for name, a, m, b in
                 zip(self.space.names, logits, self.min_positions, self.blocks)}
 
+    def cost(self, widths: Subnet) -> float:
+        """What the target limits: FLOPs, or the latency table's prediction (ms)."""
+        return self.estimator.flops(widths) if self.latency_table is None else self.latency_table.predict(widths)
+
+    def cost_of_tensor(self, widths: torch.Tensor) -> torch.Tensor:
+        """:meth:`cost` of real-valued widths (in the order of the space's names), differentiable."""
+        if self.latency_table is None:
+            return self.estimator.flops_of_tensor(widths)
+        return self.latency_table.predict_tensor(widths)[0]
+
     def hard_widths(self, gates: Dict[str, Gates]) -> Subnet:
         return {name: int(g.hard.detach().sum().round()) for name, g in gates.items()}
 
@@ -136,7 +159,7 @@ class Dagger(WidthSearchAlgorithm):
         """The FLOPs-aware loss on the groups' widths (and the polarisation term when it is on)."""
         kind = 'soft' if self.flops_widths == 'soft' else 'hard'
         widths = torch.stack([getattr(gates[name], kind).sum() for name in self.space.names])
-        ratio = self.estimator.flops_of_tensor(widths.double()).float() / self.target_flops
+        ratio = self.cost_of_tensor(widths.double()).float() / self.target_flops
         if self.flops_loss == 'log':
             penalty = ratio.log()**2
         else:
@@ -207,7 +230,7 @@ class Dagger(WidthSearchAlgorithm):
         """After an update: the hard gates' FLOPs; freezes them once within the tolerance long enough."""
         gates = self.gates(features)
         widths = self.hard_widths(gates)
-        ratio = self.estimator.flops(widths) / self.target_flops
+        ratio = self.cost(widths) / self.target_flops
         within = abs(ratio - 1) <= self.tolerance
         self.within_target.copy_(self.within_target + 1 if within else torch.zeros_like(self.within_target))
         if int(self.within_target) >= self.patience:

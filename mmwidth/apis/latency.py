@@ -9,7 +9,7 @@ from .analysis import ConfigLike, load_model_and_space
 
 
 def build_latency_table(config: ConfigLike, out: str, runtime: str = 'onnxruntime', threads: Optional[int] = None,
-                        batch: int = 1, scope: Optional[str] = None, grid: int = 6, anchors: int = 6,
+                        batch: int = 1, scope: Optional[str] = None, grid: int = 6, anchors: int = 10,
                         probe_divisor: bool = True, input_shape: Optional[Sequence[int]] = None,
                         cfg_options: Optional[dict] = None, progress: bool = True) -> LatencyTable:
     """Measures the latency table of a config's width space on ``runtime`` of this machine (see

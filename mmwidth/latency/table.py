@@ -15,9 +15,8 @@ import copy
 import datetime
 import itertools
 import json
-import math
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -220,10 +219,19 @@ class LatencyTable:
                         'or force its use (latency_table=dict(file=..., force=True))')
         return cls(record, space)
 
+    @classmethod
+    def from_option(cls, option: Union[str, dict], space: WidthSpace) -> 'LatencyTable':
+        """The table a config names: ``'F.json'``, or ``dict(file='F.json', force=True)`` to use one measured
+        on another machine or runtime version."""
+        options = dict(file=option) if isinstance(option, str) else dict(option) if isinstance(option, dict) else {}
+        if set(options) - {'file', 'force'} or not isinstance(options.get('file'), str):
+            raise LatencyTableError(f'a latency table is given as FILE or dict(file=FILE, force=False), got {option!r}')
+        return cls.load(options['file'], space, force=bool(options.get('force', False)))
+
     # ---------------------------------------------------------------------------------------------- building
     @classmethod
     def build(cls, model: nn.Module, space: WidthSpace, runtime: Runtime, batch: int = 1,
-              scope: Optional[str] = None, grid: int = 6, anchors: int = 6, seed: int = 0,
+              scope: Optional[str] = None, grid: int = 6, anchors: int = 10, seed: int = 0,
               probe_divisor: bool = True,
               progress: Optional[Callable[[int, int], None]] = None) -> 'LatencyTable':
         """Times every layer of ``space`` (under ``scope`` only, e.g. a detector's ``backbone``) on a grid of at
@@ -331,7 +339,8 @@ def _layer_at(module: nn.Module, layer: Layer, graph, args: tuple, kwargs: dict,
     like = next(itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False)), None)
     resized_layer = _bare_copy(module)
     if like is not None:
-        set_layer_tensors(resized_layer, layer, {name: like.new_empty(shape) for name, shape in fresh.items()}, channels=cin)
+        set_layer_tensors(resized_layer, layer, {name: like.new_empty(shape) for name, shape in fresh.items()},
+                          channels=cin)
     else:
         family.set_channels(resized_layer, layer, cin)
     family.reset(resized_layer)
@@ -386,12 +395,13 @@ def _probe_divisor(model: nn.Module, space: WidthSpace, runtime: Runtime, batch:
 
 
 def _fit(points: List[dict]) -> dict:
-    """``measured = scale * table + offset`` by least squares over the anchors (offset only when the scale comes
-    out non-positive, which noise on a flat model can do)."""
+    """``measured = scale * table + offset`` by least squares of the relative errors over the anchors (so that
+    the largest subnet does not outweigh the others: the figure a budget needs is a relative one), offset only
+    when the scale comes out non-positive (noise on a flat model)."""
     x = np.array([p['table_ms'] for p in points])
     y = np.array([p['measured_ms'] for p in points])
     if np.ptp(x) > 0:
-        scale, offset = np.polyfit(x, y, 1)
+        scale, offset = np.polyfit(x, y, 1, w=1 / y)
         if scale > 0:
             return dict(scale=float(scale), offset_ms=float(offset))
     return dict(scale=1.0, offset_ms=float(np.median(y - x)))

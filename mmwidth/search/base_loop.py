@@ -1,6 +1,7 @@
 """What every width-search loop shares: budget, scoring with a cache, resumable state, progress and results."""
 import difflib
 import json
+import math
 import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -157,7 +158,7 @@ class WidthSearchLoop(BaseLoop):
         raise NotImplementedError
 
     def _time_finalists(self, chosen: Candidate) -> List[dict]:
-        """The best-scoring candidates the latency table admits (the chosen one first, then by score), timed end
+        """The best-scoring candidates the latency table admits (by score, the chosen one first among equals), timed end
         to end on the table's runtime in rounds of the budget's ``finalists`` (interleaved, see
         :meth:`~mmwidth.latency.runtimes.Runtime.measure_interleaved`), until one meets every limit as measured
         or four rounds have: the best-scoring admitted one is what the search keeps (or, when none is, the chosen
@@ -165,7 +166,9 @@ class WidthSearchLoop(BaseLoop):
         budget = self.budget
         ranked = sorted((e for e in self.history if tuple(e['candidate']) != tuple(chosen)
                          and budget.admits(self.widths(e['candidate']), window=False)), key=lambda e: -e['score'])
-        order = [tuple(chosen)] + [tuple(e['candidate']) for e in ranked]
+        chosen_score = self.scores[tuple(chosen)]['score'] if tuple(chosen) in self.scores else math.inf
+        order = [tuple(e['candidate']) for e in ranked if e['score'] > chosen_score] + [tuple(chosen)] + \
+            [tuple(e['candidate']) for e in ranked if e['score'] <= chosen_score]
         timed: List[dict] = []
         if is_main_process():
             for start in range(0, min(len(order), 4 * budget.finalists), budget.finalists):

@@ -67,11 +67,7 @@ class Budget:
                                   'tools/analysis/latency_table.py for this model on this machine')
             return None
         if not isinstance(table, LatencyTable):
-            options = dict(file=table) if isinstance(table, str) else dict(table)
-            unknown = sorted(set(options) - {'file', 'force'})
-            if unknown or 'file' not in options:
-                raise BudgetError(f'latency_table must be a file or dict(file=FILE, force=False), got {table!r}')
-            table = LatencyTable.load(options['file'], self.space, force=options.get('force', False))
+            table = LatencyTable.from_option(table, self.space)
         if table.record['scope'] != self.scope:
             raise BudgetError(f'the latency table was built for scope {table.record["scope"]!r}, the budget counts '
                               f'scope {self.scope!r}: build the table with --scope {self.scope}'

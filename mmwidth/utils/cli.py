@@ -21,6 +21,15 @@ def add_cfg_options(parser: argparse.ArgumentParser) -> None:
                         help='override config settings, e.g. model.width_space.exclude=[backbone.layer4]')
 
 
+def add_model_tool_options(parser: argparse.ArgumentParser) -> None:
+    """What every tool that reads a model config takes: ``--input-shape``, ``--json``, ``--cfg-options`` and
+    ``--debug``."""
+    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
+    parser.add_argument('--json', action='store_true', help='print only JSON')
+    add_cfg_options(parser)
+    add_debug_flag(parser)
+
+
 def positive_int(text: str) -> int:
     """An argparse ``type``: a count that must check or do something (``--random 0`` would check nothing)."""
     value = int(text)

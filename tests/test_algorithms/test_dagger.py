@@ -19,6 +19,8 @@ from mmwidth.apis import get_flops
 from mmwidth.estimators.counter import count_flops_params
 from mmwidth.export.static_model import export_static_model
 from mmwidth.registry import MODELS
+from mmwidth.latency.runtimes import build_runtime
+from mmwidth.latency.table import LatencyTable
 from mmwidth.utils.config import build_model
 from mmwidth.utils.errors import ConfigError
 
@@ -33,6 +35,17 @@ def gating(steps: int, **options):
     optim_wrapper = sgd(algorithm, lr=0.02)
     for step in range(steps):
         algorithm.train_step(batch(8, seed=step), optim_wrapper)
+    return algorithm
+
+
+def gate_until_frozen(algorithm, steps: int):
+    """Gating with momentum SGD until the gates freeze (they must, within ``steps``)."""
+    optim_wrapper = OptimWrapper(torch.optim.SGD(algorithm.parameters(), lr=0.05, momentum=0.9))
+    for step in range(steps):
+        algorithm.train_step(batch(8, seed=step), optim_wrapper)
+        if algorithm.frozen:
+            break
+    assert algorithm.frozen
     return algorithm
 
 
@@ -88,13 +101,7 @@ def test_gating_reaches_a_30_percent_target(init_logit):
     """From above or from below (every gate but the minimum closed), the hard gates end within 1% of the target
     and freeze. Free-scale logits or unbounded offsets saturate the soft gates on a 30% target: the FLOPs
     stall far from it (2.9x from below) and gating never ends."""
-    algorithm = build_algorithm('Dagger', flops_target=0.3, init_logit=init_logit)
-    optim_wrapper = OptimWrapper(torch.optim.SGD(algorithm.parameters(), lr=0.05, momentum=0.9))
-    for step in range(150):
-        algorithm.train_step(batch(8, seed=step), optim_wrapper)
-        if algorithm.frozen:
-            break
-    assert algorithm.frozen
+    algorithm = gate_until_frozen(build_algorithm('Dagger', flops_target=0.3, init_logit=init_logit), 150)
     assert abs(algorithm.kept_flops() / algorithm.target_flops - 1) <= 0.01
 
 
@@ -164,3 +171,30 @@ def test_shipped_dagger_config_trains_one_step(path):
     log_vars = model.train_step(data, optim_wrapper)
     assert torch.isfinite(log_vars['loss']) and 'flops_to_target' in log_vars
     assert not torch.equal(before, model.dagger_module.group_logit)  # the FLOPs term trained the module
+
+
+def test_gating_on_a_latency_table_reaches_its_latency_target(tmp_path):
+    """With ``latency_table`` the regulariser is the log ratio of the table's differentiable prediction to the
+    target, and the hard gates freeze within 1% of the target latency. The table's timings are replaced by
+    ones linear in the output widths (a real table of this tiny net is mostly call overhead), so that latency
+    and FLOPs disagree: a regulariser still counting FLOPs would stop elsewhere."""
+    plain = build_algorithm('Dagger', flops_target=0.5)
+    table = LatencyTable.build(plain.architecture, plain.space, build_runtime('torch', threads=1), grid=2,
+                               anchors=2, probe_divisor=False)
+    for layer in table.record['layers']:
+        layer['ms'] = [0.01 * (cout if cout is not None else 0) + 0.05 for _ in layer['in']
+                       for cout in (layer['out'] or [None])]
+    table.record['fit'] = dict(scale=1.0, offset_ms=0.2)
+    path = tmp_path / 'latency.json'
+    table.save(str(path))
+    algorithm = build_algorithm('Dagger', flops_target=0.6, latency_table=str(path))
+    table = LatencyTable.load(str(path), algorithm.space)
+    assert algorithm.target_flops == pytest.approx(0.6 * table.predict(algorithm.space.full()))
+    gates = algorithm.gates()
+    widths = torch.stack([gates[name].hard.sum() for name in algorithm.space.names])
+    expected = algorithm.flops_weight * torch.log(table.predict_tensor(widths.double())[0] / algorithm.target_flops)**2
+    assert algorithm.regulariser(gates)['loss_flops'].item() == pytest.approx(expected.item(), rel=1e-5)
+    gate_until_frozen(algorithm, 200)
+    kept = {name: entry['channels'] for name, entry in algorithm.subnet_entries().items()}
+    assert abs(table.predict(kept) / algorithm.target_flops - 1) <= 0.01
+    assert abs(algorithm.kept_flops() / (0.6 * algorithm.full_flops) - 1) > 0.01  # not the FLOPs target

@@ -2,7 +2,7 @@
 import argparse
 
 from mmwidth.apis import get_flops
-from mmwidth.utils.cli import add_cfg_options, add_debug_flag, print_json, tool_session
+from mmwidth.utils.cli import add_model_tool_options, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -10,11 +10,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='an mmpretrain, mmdet or mmwidth model config')
     parser.add_argument('--subnet', help='SUBNET.json mapping every group name to its channels')
-    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
     parser.add_argument('--scope', help='count only the layers under this module prefix (e.g. a detector\'s backbone)')
-    parser.add_argument('--json', action='store_true', help='print only JSON')
-    add_cfg_options(parser)
-    add_debug_flag(parser)
+    add_model_tool_options(parser)
     return parser.parse_args()
 
 

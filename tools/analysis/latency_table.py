@@ -7,7 +7,7 @@ the runtime, its versions, threads, batch, input size and machine, and is refuse
 import argparse
 
 from mmwidth.apis import build_latency_table
-from mmwidth.utils.cli import add_cfg_options, add_debug_flag, positive_int, print_json, tool_session
+from mmwidth.utils.cli import add_model_tool_options, positive_int, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -22,14 +22,11 @@ def parse_args():
     parser.add_argument('--scope', help='time only the layers under this module prefix (a detector\'s backbone)')
     parser.add_argument('--grid', type=positive_int, default=6,
                         help='widths per axis a layer is timed at, at most (default 6; more is slower, closer)')
-    parser.add_argument('--anchors', type=positive_int, default=6,
-                        help='subnets timed end to end to fit the sum (default 6)')
+    parser.add_argument('--anchors', type=positive_int, default=10,
+                        help='subnets timed end to end to fit the sum (default 10)')
     parser.add_argument('--no-divisor-probe', action='store_true',
                         help='skip finding the channel multiple the runtime prefers')
-    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
-    parser.add_argument('--json', action='store_true', help='print only JSON (the summary)')
-    add_cfg_options(parser)
-    add_debug_flag(parser)
+    add_model_tool_options(parser)
     return parser.parse_args()
 
 

@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from mmwidth.apis import verify_subnets
-from mmwidth.utils.cli import (add_cfg_options, add_debug_flag, non_negative_float, positive_int, print_json,
-                               tool_session)
+from mmwidth.utils.cli import add_model_tool_options, non_negative_float, positive_int, print_json, tool_session
 from mmwidth.utils.config import parse_input_shape
 
 
@@ -22,10 +21,7 @@ def parse_args():
                         help='output difference accepted at any scale')
     parser.add_argument('--rtol', type=non_negative_float, default=1e-5,
                         help='output difference accepted per unit of the largest output (float32 rounding)')
-    parser.add_argument('--input-shape', type=int, nargs='+', help='C H W (default: from the data pipeline)')
-    parser.add_argument('--json', action='store_true', help='print only JSON')
-    add_cfg_options(parser)
-    add_debug_flag(parser)
+    add_model_tool_options(parser)
     return parser.parse_args()
 
 
