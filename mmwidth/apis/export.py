@@ -16,7 +16,7 @@ from ..utils.checkpoint import load_weights_strictly, model_record, save_checkpo
 from ..utils.config import base_training_cfg, build_model, load_config, search_loop_type
 from ..utils.errors import ConfigError
 from ..utils.files import atomic_write
-from ..utils.model_call import WHOLE_FORWARD, entry_outputs, flatten_tensors, forward_tensor
+from ..utils.model_call import WHOLE_FORWARD, TensorEntry, entry_outputs
 
 CALIBRATIONS = ('search', 'config')
 # Hooks that only make sense on a supernet (or, Dagger's, on the gated network).
@@ -143,24 +143,12 @@ def _exported_config(cfg: Config, subject: SearchSubject, widths: dict, weights:
     return exported
 
 
-class _TensorEntry(torch.nn.Module):
-    """A model's tensor-mode computation as a plain module of one input (what ONNX exporters trace)."""
-
-    def __init__(self, model: torch.nn.Module, entry: str):
-        super().__init__()
-        self.model = model
-        self.entry = entry
-
-    def forward(self, inputs: torch.Tensor):
-        return tuple(flatten_tensors(forward_tensor(self.model, inputs, self.entry)))
-
-
 def export_onnx(model: torch.nn.Module, out_file: str, input_shape, entry: str = WHOLE_FORWARD) -> str:
     """Writes ``model`` (e.g. an exported subnet built from its ``config.py``) as an ONNX file of its tensor-mode
     forward (a detector: backbone, neck and head outputs; ``entry='extract_feat'``: backbone and neck only, for
     two-stage detectors) on one input of ``input_shape`` (C, H, W). Needs the ``onnx`` package."""
     model.eval()
     with torch.no_grad():
-        torch.onnx.export(_TensorEntry(model, entry), (torch.zeros(1, *input_shape), ), out_file, dynamo=False,
+        torch.onnx.export(TensorEntry(model, entry), (torch.zeros(1, *input_shape), ), out_file, dynamo=False,
                           input_names=['inputs'])
     return out_file

@@ -32,7 +32,7 @@ from ..supernet.dynamic_layers import make_static
 from ..supernet.resize import set_layer_tensors
 from ..utils.errors import ConfigError, WidthSearchError
 from ..utils.files import atomic_write
-from ..utils.model_call import forward_tensor
+from ..utils.model_call import TensorEntry, forward_tensor
 from .runtimes import Runtime, build_runtime, machine_record
 
 FORMAT = 'mmwidth-latency-table'
@@ -428,7 +428,7 @@ def prepare_subnet(model: nn.Module, space: WidthSpace, subnet: Subnet, runtime:
     static = export_static_model(model, space, index_sets).eval()
     inputs = torch.zeros(batch, *space.graph.input_shape)
     if scope is None:
-        return runtime.prepare(_Entry(static, space.graph.entry), [inputs])
+        return runtime.prepare(TensorEntry(static, space.graph.entry), [inputs])
     (args, kwargs), = _record_calls(static, [scope], inputs, space.graph.entry)[scope][:1]
     tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
     return runtime.prepare(_RecordedCall(static.get_submodule(scope), args, kwargs), tensors)
@@ -441,14 +441,3 @@ def measure_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Subne
     runs = [prepare_subnet(model, space, subnet, runtime, batch, scope) for subnet in subnets]
     timing.setdefault('min_seconds', 0.2)
     return runtime.measure_interleaved(runs, rounds, **timing)
-
-
-class _Entry(nn.Module):
-    """A model's traced entry (:mod:`mmwidth.utils.model_call`) as a module of one input tensor."""
-
-    def __init__(self, model: nn.Module, entry: str):
-        super().__init__()
-        self.model, self.entry = model, entry
-
-    def forward(self, inputs):
-        return forward_tensor(self.model, inputs, self.entry)

@@ -36,7 +36,6 @@ class Budget:
 
     RESOURCES = ('flops', 'params', 'latency')
     OPTIONS = RESOURCES + ('latency_table', 'window', 'scope', 'finalists')
-    UNITS = dict(flops='', params='', latency=' ms')
 
     def __init__(self, space: WidthSpace, flops: Limit = None, params: Limit = None, latency: Limit = None,
                  latency_table: Union[None, str, dict, LatencyTable] = None, window: float = 0.8,
@@ -131,14 +130,15 @@ class Budget:
         for name, limit in self.limits.items():
             where = f' of {self.scope}' if self.scope else ''
             low, high = costs[name].min(), costs[name].max()
-            unit = self.UNITS[name]
+            least, most = (('the fastest subnet drawn', 'the slowest subnet drawn') if name == 'latency'
+                           else ('the smallest subnet', 'the largest subnet'))
             if low > limit:
-                raise BudgetError(f'no subnet meets the budget: the smallest subnet has {low:,.6g}{unit} {name}'
-                                  f'{where}, above the limit of {limit:,.6g}{unit}')
+                raise BudgetError(f'no subnet meets the budget: {least} has {_figure(name, low)} {name}{where}, '
+                                  f'above the limit of {_figure(name, limit)}')
             if high < self.window * limit:
-                raise BudgetError(f'no subnet lies in the budget window: the largest subnet has {high:,.6g}{unit} '
-                                  f'{name}{where}, below {self.window:g} x {limit:,.6g}{unit}; lower the limit or '
-                                  'the window')
+                raise BudgetError(f'no subnet lies in the budget window: {most} has {_figure(name, high)} {name}'
+                                  f'{where}, below {self.window:g} x {_figure(name, limit)}; lower the limit or the '
+                                  'window')
         if 'latency' in self.limits:
             admitted = np.ones(len(widths), dtype=bool)
             for name, limit in self.limits.items():
@@ -168,3 +168,8 @@ class Budget:
         if self.latency_table is not None:
             record.update(finalists=self.finalists, latency_runtime=self.latency_table.record['runtime'])
         return record
+
+
+def _figure(name: str, value: float) -> str:
+    """A resource figure as a message shows it: latency in ms, FLOPs and params in full."""
+    return f'{value:.3f} ms' if name == 'latency' else f'{value:,.0f}'

@@ -73,6 +73,19 @@ def loss_path_heads(model: nn.Module, reached: Callable[[nn.Module], bool]) -> L
     return entries
 
 
+class TensorEntry(nn.Module):
+    """A model's tensor-mode computation at ``entry`` (see :func:`forward_tensor`) as a plain module of one input
+    whose outputs are a flat tuple of tensors: what ONNX exporters trace and runtimes time."""
+
+    def __init__(self, model: nn.Module, entry: str = WHOLE_FORWARD):
+        super().__init__()
+        self.model = model
+        self.entry = entry
+
+    def forward(self, inputs: torch.Tensor):
+        return tuple(flatten_tensors(forward_tensor(self.model, inputs, self.entry)))
+
+
 def flatten_tensors(outputs: Any) -> list:
     """Every tensor in a nested structure of outputs, in a fixed order."""
     if isinstance(outputs, torch.Tensor):

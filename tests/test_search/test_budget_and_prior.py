@@ -32,7 +32,7 @@ def test_limits_and_window(space):
     (dict(flops='100%', window=1.5), 'window must lie in'),
     (dict(flops='200%', window=0.9), 'no subnet lies in the budget window'),
     (dict(flops='half'), 'neither a number nor a percentage'),
-    (dict(), 'needs a FLOPs or a params limit'),
+    (dict(), 'needs a FLOPs, params or latency limit'),
 ])
 def test_budget_errors(space, options, message):
     with pytest.raises(BudgetError, match=message):
