@@ -11,6 +11,8 @@ import torch
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.runner.base_loop import BaseLoop
 
+from ..latency.runtimes import build_runtime
+from ..latency.table import LatencyTable, LatencyTableError
 from ..registry import TASK_UTILS
 from ..space.subnet_file import save_subnet
 from ..space.width_space import Subnet
@@ -102,13 +104,41 @@ class WidthSearchLoop(BaseLoop):
         self._started = 0.0
         self.subject = SearchSubject.from_runner(runner)
         self.space = self.subject.space
-        self.budget = self.build_budget(budget)
+        self.budget = self.build_budget(self._with_latency_table(budget))
         self.scorer = TASK_UTILS.build(scorer or dict(type='mmwidth.SupernetScorer'),
                                        default_args=dict(runner=runner, subject=self.subject))
         runner.hooks[:] = [hook for hook in runner.hooks if type(hook).__name__ not in self.training_hooks]
 
     def build_budget(self, budget: dict) -> Budget:
         return Budget(self.space, **budget)
+
+    def _with_latency_table(self, budget: dict) -> dict:
+        """The budget with a latency table named by its runtime (``latency_table=dict(runtime='onnxruntime',
+        threads=2, batch=1)``) measured here on first use: built on rank 0 into the work dir
+        (``latency_table_<runtime>.json``, reused by later runs while it holds for this machine and model) and
+        shared with the other ranks."""
+        options = budget.get('latency_table')
+        if not isinstance(options, dict) or 'runtime' not in options:
+            return budget
+        unknown = sorted(set(options) - {'runtime', 'threads', 'batch', 'grid', 'anchors'})
+        if unknown:
+            raise ConfigError(f'train_cfg.budget.latency_table: unknown option {unknown[0]!r}; a table measured on '
+                              "first use takes runtime, threads, batch, grid and anchors")
+        path = osp.join(self.runner.work_dir, f'latency_table_{options["runtime"]}.json')
+        record = [None]
+        if is_main_process():
+            try:
+                table = LatencyTable.load(path, self.space)
+            except LatencyTableError:
+                self.runner.logger.info(f'measuring the latency table on {options["runtime"]} (once) into {path}')
+                settings = {k: v for k, v in options.items() if k not in ('runtime', 'threads')}
+                table = LatencyTable.build(self.subject.architecture, self.space,
+                                           build_runtime(options['runtime'], options.get('threads')),
+                                           scope=budget.get('scope'), **settings)
+                table.save(path)
+            record = [table.record]
+        broadcast_object_list(record)
+        return dict(budget, latency_table=LatencyTable(record[0], self.space))
 
     # -------------------------------------------------------------------------------- what the runner reads
     @property

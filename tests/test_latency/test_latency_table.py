@@ -188,24 +188,38 @@ def test_the_table_tool_builds_a_table_and_refuses_bad_input(tmp_path):
                    'unknown latency runtime')
 
 
-def test_a_latency_search_chooses_on_end_to_end_timings(digits, digits_supernet, built, tmp_path):
-    """tools/train.py on the latency search config: the finalists are timed end to end, the kept subnet is the
-    best-scoring one whose measured latency meets the limit, and search_result.json says both figures."""
-    result = tool('train.py', LATENCY_SEARCH, '--work-dir', str(tmp_path), '--cfg-options',
-                  f'load_from={digits_supernet}', f'train_cfg.budget.latency_table={built}',
-                  'train_cfg.budget.finalists=3', 'train_cfg.scorer.calibration_batches=2',
-                  'train_cfg.population_size=4', 'train_cfg.top_k=3', 'train_cfg.num_mutation=2',
-                  'train_cfg.num_crossover=2', 'train_cfg.max_generations=2', 'train_cfg.max_evaluations=8')
+def test_a_latency_search_chooses_on_end_to_end_timings(digits, digits_supernet, tmp_path):
+    """tools/train.py on the latency search config, its table named by the runtime (measured on first use into
+    the work dir): the finalists are timed end to end, the kept subnet is the best-scoring one whose measured
+    latency meets the limit, and search_result.json says both figures."""
+    config = tmp_path / 'search.py'
+    config.write_text(f"_base_ = ['{Path(LATENCY_SEARCH).resolve()}']\n"
+                      "train_cfg = dict(budget=dict(latency_table=dict(\n"
+                      "    _delete_=True, runtime='torch', threads=1, grid=2, anchors=2)))\n")
+    work_dir = tmp_path / 'work'
+    result = tool('train.py', str(config), '--work-dir', str(work_dir), '--cfg-options',
+                  f'load_from={digits_supernet}', 'train_cfg.budget.finalists=3',
+                  'train_cfg.scorer.calibration_batches=2', 'train_cfg.population_size=4', 'train_cfg.top_k=3',
+                  'train_cfg.num_mutation=2', 'train_cfg.num_crossover=2', 'train_cfg.max_generations=2',
+                  'train_cfg.max_evaluations=8')
     assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads((tmp_path / 'search_result.json').read_text())
+    _, space = digits
+    table = LatencyTable.load(str(work_dir / 'latency_table_torch.json'), space)
+    assert table.record['runtime']['threads'] == 1 and len(table.record['fit']['anchors']) == 2
+    found = json.loads((work_dir / 'search_result.json').read_text())
     limit = found['budget']['limits']['latency']
+    assert limit == pytest.approx(0.5 * table.predict(space.largest()))
     finalists = found['finalists']
     assert len(finalists) >= 3 and all(f['admitted'] == (f['measured_ms'] <= limit) for f in finalists)
-    assert all(e['latency_ms'] > 0 for e in found['history'])
+
+    def widths(candidate):
+        return {n: space.choices[n][c] for n, c in zip(space.names, candidate)}
+
+    assert all(e['latency_ms'] == pytest.approx(table.predict(widths(e['candidate']))) for e in found['history'])
     kept = finalists[0]
-    _, space = digits
-    assert found['subnet'] == {n: space.choices[n][c] for n, c in zip(space.names, kept['candidate'])}
+    assert found['subnet'] == widths(kept['candidate'])
     assert found['latency_ms']['measured'] == kept['measured_ms'] and found['latency_ms']['runtime'] == 'torch'
     if any(f['admitted'] for f in finalists):  # kept: the best-scoring admitted finalist
         admitted = [f for f in finalists if f['admitted']]
         assert kept['admitted'] and kept['score'] == max(f['score'] for f in admitted)
+    assert 'measuring the latency table on torch (once)' in result.stdout + result.stderr
