@@ -26,6 +26,8 @@ from mmpretrain.datasets import CIFAR10, cifar
 from PIL import Image
 
 from mmwidth.ground_truth.cbm_table import arch_to_subnet
+from mmwidth.latency import build_runtime
+from mmwidth.latency.table import LatencyTable
 from mmwidth.space.width_space import WidthSpace
 from mmwidth.search import Budget
 from mmwidth.supernet.subject import SearchSubject
@@ -214,10 +216,17 @@ def check_search(cfg: Config, model) -> None:
     if search_loop_type(cfg) is None:
         return
     search = cfg.train_cfg
-    space = SearchSubject.from_model(model, cfg).space
-    targets = [limit for limit in search.budget.values() if isinstance(limit, list)]  # greedy slimming's targets
+    subject = SearchSubject.from_model(model, cfg)
+    space = subject.space
+    budget = dict(search.budget)
+    table = budget.get('latency_table')
+    if isinstance(table, dict) and 'runtime' in table:  # measured on first use: here a coarse table of it
+        runtime = build_runtime(table['runtime'], table.get('threads'))
+        budget['latency_table'] = LatencyTable.build(subject.architecture, space, runtime, batch=table.get('batch', 1),
+                                                     grid=2, anchors=2, probe_divisor=False)
+    targets = [limit for limit in budget.values() if isinstance(limit, list)]  # greedy slimming's targets
     for target in targets[0] if targets else [None]:
-        Budget(space, **{name: target if isinstance(limit, list) else limit for name, limit in search.budget.items()})
+        Budget(space, **{name: target if isinstance(limit, list) else limit for name, limit in budget.items()})
     scorer = search.get('scorer') or {}
     if scorer.get('type') == 'mmwidth.ChannelBenchMacroOracle':  # scores from its table, no data
         return
