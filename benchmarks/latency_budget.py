@@ -13,8 +13,13 @@ absolute error as fractions of the measured latency.
 without a latency model). Both picks are timed end to end together and reported with the score the search gave
 them; the FLOPs pick's misses of the latency limit are counted.
 
-Tables, the supernet and every search are kept under ``--work-dir``; a rerun reuses them (their build and run
-times are recorded).
+(c) Receipts: for each model, the speed-up receipt tools/export_subnet.py writes (mmwidth.latency.receipt) of its
+uniform-width subnet at about ``--receipt-flops`` of the FLOPs (every group at the same fraction, snapped to the
+space's widths), on ONNX Runtime and PyTorch CPU at batch 1 and 8: how much of a FLOPs cut each runtime turns
+into speed.
+
+Tables, the supernet, every search and every receipt are kept under ``--work-dir``; a rerun reuses them (their
+build and run times are recorded).
 
     python benchmarks/latency_budget.py [--json] [--threads 2]
 """
@@ -33,7 +38,11 @@ from digit_pairs_supernets import read_json, write_json  # noqa: E402
 from mmwidth.apis.analysis import load_model_and_space  # noqa: E402
 from mmwidth.apis.latency import build_latency_table  # noqa: E402
 from mmwidth.apis.search import run_search  # noqa: E402
+from mmwidth.export.static_model import export_static_model  # noqa: E402
+from mmwidth.latency.receipt import format_receipt, speedup_receipt  # noqa: E402
 from mmwidth.latency.table import LatencyTable, LatencyTableError  # noqa: E402
+from mmwidth.search.uniform import uniform_subnet  # noqa: E402
+from mmwidth.sharing.index_sets import subnet_index_sets  # noqa: E402
 from mmwidth.utils.cli import run_and_report  # noqa: E402
 from mmwidth.utils.config import load_config  # noqa: E402
 
@@ -54,7 +63,10 @@ def parse_args():
                         help='latency budgets of the search part, fractions of the largest subnet\'s')
     parser.add_argument('--supernet-iters', type=int, default=200)
     parser.add_argument('--evaluations', type=int, default=40, help='evaluations of each search')
-    parser.add_argument('--no-search', dest='search', action='store_false', help='only the prediction part')
+    parser.add_argument('--receipt-flops', type=float, default=0.5,
+                        help='FLOPs fraction of the uniform subnets of the receipt part')
+    parser.add_argument('--no-search', dest='search', action='store_false', help='skip the search part')
+    parser.add_argument('--no-receipts', dest='receipts', action='store_false', help='skip the receipt part')
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'latency_budget'))
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
@@ -143,9 +155,29 @@ def searches(args) -> list:
     return rows
 
 
+def receipt(name: str, args) -> dict:
+    out = osp.join(args.work_dir, f'{name}_receipt.json')
+    done = read_json(out)
+    if done and done['target_flops'] == args.receipt_flops and done['threads'] == args.threads:
+        return done
+    model, space, _ = load_model_and_space(MODELS[name], cfg_options={'model.width_space.divisor': args.divisor})
+    uniform = uniform_subnet(space, args.receipt_flops * space.flops(space.full()))
+    widths = {n: min(space.choices[n], key=lambda c: abs(c - uniform[n])) for n in space.names}
+    started = time.time()
+    plain = [export_static_model(model, space, subnet_index_sets(space.full(), w, 'left', blocks=space.blocks))
+             for w in (space.full(), widths)]
+    result = dict(model=name, subnet='uniform', target_flops=args.receipt_flops, threads=args.threads,
+                  receipt=speedup_receipt(*plain, space, widths, threads=args.threads))
+    result['receipt_s'] = round(time.time() - started, 1)
+    write_json(out, result)
+    return result
+
+
 def run(args) -> dict:
     os.makedirs(args.work_dir, exist_ok=True)
     result = dict(prediction=[prediction(name, args) for name in args.models])
+    if args.receipts:
+        result['receipts'] = [receipt(name, args) for name in args.models]
     if args.search:
         rows = searches(args)
         result['search'] = rows
@@ -162,8 +194,14 @@ def print_table(result: dict) -> None:
         print(f'{row["model"]:<14}{row["subnets"]:>8}{100 * row["median_abs_error"]:>11.1f}%'
               f'{100 * row["max_abs_error"]:>10.1f}%{100 * row["mean_signed_error"]:>8.1f}%'
               f'{row["measured_ms"]["min"]:>8.2f}-{row["measured_ms"]["max"]:<7.2f}{row["table_build_s"]:>9.0f}')
-    if 'search' not in result:
-        return
+    if 'search' in result:
+        print_search(result)
+    for row in result.get('receipts', []):
+        print(f'\n(c) receipt of {row["model"]}\'s uniform subnet at {100 * row["target_flops"]:g}% FLOPs '
+              f'(full -> subnet, {row["receipt_s"]:.0f} s)\n{format_receipt(row["receipt"])}')
+
+
+def print_search(result: dict) -> None:
     print('\n(b) digits supernet: latency-budget search vs FLOPs-budget search at the same fraction')
     print(f'{"budget":>7}{"limit ms":>10}  {"latency pick: ms, score":>26}  {"FLOPs pick: ms, score":>26}')
     for row in result['search']:

@@ -1,13 +1,16 @@
 """Export a searched subnet of a supernet as a plain, physically smaller model.
 
 Writes DIR/model.pth (weights inherited from the supernet, batch-norm statistics recalibrated as in the search),
-DIR/config.py (for tools/test.py and tools/train.py) and DIR/subnet.json.
+DIR/config.py (for tools/test.py and tools/train.py), DIR/subnet.json and DIR/receipt.json, the speed-up receipt:
+FLOPs, params, ONNX file size and latency measured on ONNX Runtime and PyTorch (CPU, and CUDA where present),
+full model vs subnet, each as a ratio (--no-receipt where timing means nothing, e.g. a shared CI machine).
 """
 import argparse
 
 import mmwidth  # noqa: F401  (registers the checkpoint allow-list of torch's weights-only loading)
 from mmwidth.apis.export import CALIBRATIONS, export_subnet, recorded_calibration
-from mmwidth.utils.cli import add_debug_flag, tool_session
+from mmwidth.latency.receipt import format_receipt
+from mmwidth.utils.cli import add_debug_flag, positive_int, tool_session
 from mmwidth.utils.config import DictAction, load_config
 from mmwidth.utils.errors import ConfigError
 
@@ -26,6 +29,11 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs (a train_cfg.scorer calibration other '
                         'than a search result records needs --calibration config)')
+    parser.add_argument('--no-receipt', action='store_true', help='write no receipt.json (no timing)')
+    parser.add_argument('--receipt-threads', type=positive_int,
+                        help='threads every runtime times with (default: torch\'s, i.e. all cores)')
+    parser.add_argument('--receipt-batch', type=int, default=8,
+                        help='the throughput batch timed beside batch 1 (0: batch 1 only)')
     add_debug_flag(parser)
     return parser.parse_args()
 
@@ -40,9 +48,15 @@ def main():
                 raise ConfigError(f'--cfg-options train_cfg.scorer.{option}={given}: the search scored with '
                                   f'{recorded[key]}, which export uses unless given --calibration config')
         cfg = load_config(args.config, args.cfg_options)
-        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration)
+        if args.receipt_batch < 0:
+            raise ConfigError(f'--receipt-batch must be 0 (none) or a batch size, got {args.receipt_batch}')
+        receipt = None if args.no_receipt else dict(threads=args.receipt_threads,
+                                                    throughput_batch=args.receipt_batch or None)
+        result = export_subnet(cfg, args.subnet, args.checkpoint, args.out, args.side, args.calibration, receipt)
     print(f'exported the {result["side"]} subnet: {result["flops"] / 1e6:.2f}M FLOPs, '
           f'{result["params"] / 1e6:.3f}M params\n  weights {result["model"]}\n  config  {result["config"]}')
+    if receipt is not None:
+        print(f'  receipt {result["receipt_file"]} (full -> subnet)\n{format_receipt(result["receipt"])}')
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 
 from ..export.static_model import export_static_model
+from ..latency.receipt import speedup_receipt
 from ..supernet.calibration import Calibration, recalibrate
 from ..supernet.subject import SearchSubject, plain_space_options
 from ..space.subnet_file import has_kept_indices, kept_index_sets, load_subnet, save_subnet
@@ -65,10 +66,12 @@ def _best_pattern(subnet_file: str) -> Optional[str]:
 
 
 def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side: Optional[str] = None,
-                  calibration: str = 'search') -> dict:
+                  calibration: str = 'search', receipt: Optional[dict] = None) -> dict:
     """Writes ``out_dir/model.pth`` (the subnet's weights inherited from the supernet, with batch-norm statistics
     recalibrated as in the search), ``out_dir/config.py`` (builds that plain model for tools/test.py and
-    tools/train.py) and ``out_dir/subnet.json``.
+    tools/train.py) and ``out_dir/subnet.json``; with ``receipt`` (the options of
+    :func:`mmwidth.latency.receipt.speedup_receipt`, ``{}`` for its defaults) also ``out_dir/receipt.json``, the
+    subnet against the full model in FLOPs, params, ONNX bytes and measured latency.
 
     ``side`` picks the subnet that stands for the widths: ``left``/``right`` for BCNet, ``placement<k>`` for
     CafeNet; by default the best-scoring one of a search result, else the first. A subnet file that lists the
@@ -99,6 +102,8 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
         recalibrate(subject.model, batches)
         static = export_static_model(architecture, subject.space, patterns[side])
         _check_same_outputs(subject.model, architecture, static, batches[0], subject.space.graph.entries)
+    if receipt is not None:  # measured before anything is written: a receipt that fails leaves no export
+        receipt = speedup_receipt(_full_model(subject), static, subject.space, widths, **receipt)
     os.makedirs(out_dir, exist_ok=True)
     weights = osp.join(out_dir, 'model.pth')
     # what CheckpointFitHook checks when the exported config loads it: an export of exactly this subnet
@@ -108,8 +113,20 @@ def export_subnet(config, subnet_file: str, checkpoint: str, out_dir: str, side:
     save_subnet(osp.join(out_dir, 'subnet.json'), {name: entries[name] for name in widths})
     with atomic_write(osp.join(out_dir, 'config.py')) as f:
         f.write(_exported_config(cfg, subject, widths, osp.abspath(weights)).pretty_text)
-    return dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
-                side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
+    exported = dict(model=weights, config=osp.join(out_dir, 'config.py'), subnet=osp.join(out_dir, 'subnet.json'),
+                    side=side, flops=subject.space.flops(widths), params=subject.space.params(widths))
+    if receipt is not None:
+        exported.update(receipt=receipt, receipt_file=osp.join(out_dir, 'receipt.json'))
+        with atomic_write(exported['receipt_file']) as f:
+            json.dump(receipt, f, indent=2)
+    return exported
+
+
+def _full_model(subject: SearchSubject) -> torch.nn.Module:
+    """The architecture at full width as a plain model, what a receipt compares the export with."""
+    full = next(iter(subject.patterns(subject.space.full()).values()))
+    with subject.supernet.subnet(full):
+        return export_static_model(subject.architecture, subject.space, full).eval()
 
 
 @torch.no_grad()

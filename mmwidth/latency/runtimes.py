@@ -67,6 +67,16 @@ class _Call(nn.Module):
         return tuple(flatten_tensors(self.module(*inputs)))
 
 
+def onnx_bytes(module: nn.Module, inputs: Sequence[torch.Tensor]) -> bytes:
+    """``module(*inputs)`` exported as an ONNX model (TorchScript exporter, in eval mode), in memory."""
+    buffer = io.BytesIO()
+    names = [f'input{i}' for i in range(len(inputs))]
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation notice, on every call
+        torch.onnx.export(_Call(module).eval(), tuple(inputs), buffer, dynamo=False, input_names=names)
+    return buffer.getvalue()
+
+
 class Runtime:
     """A deployment runtime that runs a module on given inputs and times it.
 
@@ -131,21 +141,13 @@ class OnnxRuntimeCPU(Runtime):
         import onnxruntime
         return dict(super().versions(), onnxruntime=onnxruntime.__version__)
 
-    def to_onnx(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> bytes:
-        buffer = io.BytesIO()
-        names = [f'input{i}' for i in range(len(inputs))]
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation notice, on every call
-            torch.onnx.export(_Call(module).eval(), tuple(inputs), buffer, dynamo=False, input_names=names)
-        return buffer.getvalue()
-
     def prepare(self, module, inputs):
         import onnxruntime
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads or 0
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(self.to_onnx(module, inputs), options,
+        session = onnxruntime.InferenceSession(onnx_bytes(module, inputs), options,
                                                providers=['CPUExecutionProvider'])
         feed = {arg.name: tensor.detach().cpu().numpy() for arg, tensor in zip(session.get_inputs(), inputs)}
         return lambda: session.run(None, feed)

@@ -97,11 +97,18 @@ def test_exported_model_scores_what_the_search_scored(supernet, straight, tmp_pa
     assert {'left', 'right'} == set(result['patterns'])
     assert result['score'] == pytest.approx(sum(result['patterns'].values()) / 2)
     assert result['scoring']['calibration']['num_batches'] == 4 and result['scoring']['metric'] == 'accuracy/top1'
-    for side in ('left', 'right'):
+    for side, receipt in (('left', []), ('right', ['--no-receipt'])):
         out = tmp_path / side
-        ok(tool('export_subnet.py', SEARCH, str(straight / 'search_result.json'), '--checkpoint',
-                str(supernet), '--out', str(out), '--side', side))
-        assert {'model.pth', 'config.py', 'subnet.json'} <= {p.name for p in out.iterdir()}
+        printed = ok(tool('export_subnet.py', SEARCH, str(straight / 'search_result.json'), '--checkpoint',
+                          str(supernet), '--out', str(out), '--side', side, '--receipt-batch', '2', *receipt)).stdout
+        files = {p.name for p in out.iterdir()}
+        assert {'model.pth', 'config.py', 'subnet.json'} <= files and ('receipt.json' in files) == (not receipt)
+        if not receipt:  # the speed-up receipt, written and printed: both CPU runtimes, batch 1 and 2
+            written = json.loads((out / 'receipt.json').read_text())
+            assert {(name, entry['batch']) for key in ('latency_ms', 'throughput_ms')
+                    for name, entry in written[key].items()} >= {(n, b) for n in ('onnxruntime', 'torch')
+                                                                 for b in (1, 2)}
+            assert 0 < written['flops']['ratio'] < 1 and 'latency onnxruntime (batch 1' in printed
         # the search scored on the held-out `val` split: test the exported model on the same data
         ok(tool('test.py', str(out / 'config.py'), str(out / 'model.pth'), '--work-dir', str(out / 'test'),
                 '--out', str(out / 'metrics.json'), '--out-item', 'metrics', '--cfg-options',
