@@ -15,6 +15,8 @@ import copy
 import datetime
 import itertools
 import json
+import os
+import os.path as osp
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -184,6 +186,7 @@ class LatencyTable:
 
     # --------------------------------------------------------------------------------------------- files
     def save(self, path: str) -> None:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         with atomic_write(path) as f:
             json.dump(self.record, f, indent=1)
 

@@ -176,7 +176,7 @@ def test_runtimes_are_named_timed_and_refused_by_name():
 
 
 def test_the_table_tool_builds_a_table_and_refuses_bad_input(tmp_path):
-    out = tmp_path / 'ort.json'
+    out = tmp_path / 'tables' / 'ort.json'  # its folder made
     result = tool('analysis/latency_table.py', SUPERNET, '--out', str(out), '--threads', '1', '--grid', '2',
                   '--anchors', '2', '--no-divisor-probe', '--json')
     assert result.returncode == 0, result.stderr[-3000:]
