@@ -183,7 +183,7 @@ class ChannelGating:
         for layer in graph.layers:
             parts = [(names.get(seg.group), graph.groups[seg.group].channels) for seg in output_segments(layer)]
             if any(name is not None for name, _ in parts):
-                self.outputs.append((layer.name, parts, layer_type(layer.kind).input_dim == -1))
+                self.outputs.append((layer.name, parts, layer.channels_last))
 
     @contextmanager
     def applied(self, gates: Dict[str, torch.Tensor]) -> Iterator[None]:

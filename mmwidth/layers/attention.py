@@ -91,10 +91,12 @@ class MultiheadAttentionLayer(ChannelLayer):
         queries, keys = int(query.shape[token_dim]), int(key.shape[token_dim])
         # in_proj + out_proj: (2 N_q + 2 N_k) E^2; the matmuls: 2 N_q N_k E
         trace.record(name, Layer(name, self.kind, layout, macs_coef=2 * queries + 2 * keys,
-                                 macs_per_channel=2 * queries * keys, has_bias=attn.in_proj_bias is not None))
+                                 macs_per_channel=2 * queries * keys, has_bias=attn.in_proj_bias is not None,
+                                 channels_last=True))
         out = attn.out_proj
         trace.record(f'{name}.out_proj', Layer(f'{name}.out_proj', 'linear', layout, output=layout[0].group,
-                                               macs_coef=0, weight_per_pair=1, has_bias=out.bias is not None))
+                                               macs_coef=0, weight_per_pair=1, has_bias=out.bias is not None,
+                                               channels_last=True))
         attention = meta[0] if is_sequence(meta) else meta
         output = TracedTensor(attention.shape, layout, len(attention.shape) - 1)
         if not is_sequence(meta):

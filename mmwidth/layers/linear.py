@@ -42,7 +42,7 @@ class LinearLayer(ChannelLayer):
         common = dict(macs_coef=tokens, weight_per_pair=1, has_bias=linear.bias is not None)
         if x.channel_dim == last:
             out = trace.output_group(name, linear.out_features)
-            trace.record(name, Layer(name, self.kind, x.layout, output=out, **common))
+            trace.record(name, Layer(name, self.kind, x.layout, output=out, channels_last=True, **common))
             return TracedTensor(meta.shape, (Segment(out), ), last)
         reason = f'mixed along another dimension by linear {name}'
         trace.groups.fix(x.layout, reason)

@@ -124,7 +124,7 @@ class NormLayer(ChannelLayer):
         if isinstance(norm, nn.GroupNorm):
             trace.groups.split_blocks(x.layout, norm.num_groups, f'{type(norm).__name__} {name}')
         trace.record(name, Layer(name, self.kind, x.layout, affine=norm.weight is not None,
-                                 has_bias=norm.bias is not None))
+                                 has_bias=norm.bias is not None, channels_last=x.channel_dim == len(x.shape) - 1))
         return TracedTensor(meta.shape, x.layout, x.channel_dim)
 
     def dynamic_form(self, cls: type) -> type:

@@ -47,7 +47,8 @@ class Layer:
     (a shared detection head is called once per pyramid level; a transposed conv runs over its input positions).
     ``transposed`` convs store their weight as in x out-per-group. A norm has ``affine`` (a weight per channel)
     and ``has_bias`` (a bias per channel). ``kind`` names the layer family (:mod:`mmwidth.layers`) that reads
-    the record.
+    the record. ``channels_last``: the channels of its output are the output's last dim (linear layers,
+    attention, layer norms over tokens), not dim 1; a hook on the output (Dagger's gates) multiplies there.
     """
     name: str
     kind: str  # the family: 'conv', 'linear', 'norm', 'attention', or one a user registers
@@ -61,6 +62,7 @@ class Layer:
     has_bias: bool = False
     affine: bool = False
     transposed: bool = False
+    channels_last: bool = False
 
     def groups(self) -> List[int]:
         found = [seg.group for seg in self.inputs]

@@ -15,10 +15,12 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.structures import InstanceData
 
 from mmwidth.algorithms.dagger import FROZEN
+from mmwidth.algorithms.dagger_gates import ChannelGating
 from mmwidth.apis import get_flops
 from mmwidth.estimators.counter import count_flops_params
 from mmwidth.export.static_model import export_static_model
 from mmwidth.registry import MODELS
+from mmwidth.space.width_space import WidthSpace
 from mmwidth.latency.runtimes import build_runtime
 from mmwidth.latency.table import LatencyTable
 from mmwidth.utils.config import build_model
@@ -198,3 +200,37 @@ def test_gating_on_a_latency_table_reaches_its_latency_target(tmp_path):
     kept = {name: entry['channels'] for name, entry in algorithm.subnet_entries().items()}
     assert abs(table.predict(kept) / algorithm.target_flops - 1) <= 0.01
     assert abs(algorithm.kept_flops() / (0.6 * algorithm.full_flops) - 1) > 0.01  # not the FLOPs target
+
+
+class TokenNet(torch.nn.Module):
+    """Patch embedding to 4 tokens of 16 channels, a layer norm over the channels (the tensors' last dim), a linear
+    layer and a head: Dagger's gates must multiply the last dim of these layers' outputs, not dim 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = torch.nn.Conv2d(3, 16, 4, stride=4)
+        self.norm = torch.nn.LayerNorm(16)
+        self.fc = torch.nn.Linear(16, 24)
+        self.head = torch.nn.Linear(24, 10)
+
+    def forward(self, x):
+        x = self.norm(self.patch(x).flatten(2).transpose(1, 2))
+        return self.head(torch.relu(self.fc(x)).mean(1))
+
+
+def test_gates_multiply_the_channels_of_channels_last_layers():
+    model = TokenNet().eval()
+    space = WidthSpace.from_model(model, (3, 8, 8))
+    assert set(space.names) == {'patch', 'fc'}
+    gates = {name: torch.ones(channels) for name, channels in space.full().items()}
+    gates['patch'][torch.tensor([1, 5, 6])] = 0
+    gates['fc'][torch.tensor([0, 23])] = 0
+    outputs = {}
+    with torch.no_grad(), ChannelGating(model, space).applied(gates):
+        for name in ('norm', 'fc'):  # after the gates' hooks: they see the gated outputs
+            getattr(model, name).register_forward_hook(lambda m, args, out, name=name: outputs.update({name: out}))
+        model(torch.randn(2, 3, 8, 8))
+    assert outputs['norm'].shape == (2, 4, 16) and outputs['fc'].shape == (2, 4, 24)
+    for name, group in (('norm', 'patch'), ('fc', 'fc')):
+        # zero exactly on the gated-off channels, of every token
+        assert torch.equal(outputs[name].abs().amax((0, 1)) == 0, gates[group] == 0), name
