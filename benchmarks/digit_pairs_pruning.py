@@ -46,8 +46,8 @@ def pretrained_full(recipe: Recipe, space, data: PairTensors, root: str) -> str:
     os.makedirs(root, exist_ok=True)
     holder.architecture.load_state_dict(network.state_dict(), strict=True)
     save_checkpoint_atomically(dict(meta=dict(mmwidth=model_record(holder)), state_dict=holder.state_dict()), path)
-    write_json(osp.join(root, 'full.json'), dict(test_top1=evaluate(network, data.images['test'],
-                                                                     data.labels['test'])))
+    write_json(osp.join(root, 'full.json'),
+               dict(test_top1=evaluate(network, data.images['test'], data.labels['test'])))
     return path
 
 
@@ -81,12 +81,12 @@ def uniform_export(budget: float, space, full: str, root: str) -> str:
     return out
 
 
-def fine_tuned(recipe: Recipe, export_dir: str, seeds: int, data: PairTensors) -> dict:
+def fine_tuned(recipe: Recipe, space, export_dir: str, seeds: int, data: PairTensors) -> dict:
     """Test top-1 of an exported model after :func:`fine_tune_recipe` with each seed (cached beside it)."""
     path = osp.join(export_dir, 'fine_tuned.json')
     runs = read_json(path) or {}
-    entries = load_subnet(osp.join(export_dir, 'subnet.json'))
-    channels = {name: entry['channels'] if isinstance(entry, dict) else int(entry) for name, entry in entries.items()}
+    subnet = osp.join(export_dir, 'subnet.json')
+    channels = space.check_subnet(load_subnet(subnet), source=f'subnet file {subnet}')
     weights = load_checkpoint_file(osp.join(export_dir, 'model.pth'))['state_dict']
     for seed in range(seeds):
         if str(seed) not in runs:
@@ -100,5 +100,5 @@ def pruned_rows(recipe: Recipe, budget: float, space, data: PairTensors, seeds: 
     root = osp.join(work_dir, 'pruning')
     full = pretrained_full(recipe, space, data, root)
     exports = dict(dagger=dagger_export(budget, full, root), uniform=uniform_export(budget, space, full, root))
-    return [(f'{name} (fine-tuned)', fine_tuned(recipe, export_dir, seeds, data))
+    return [(f'{name} (fine-tuned)', fine_tuned(recipe, space, export_dir, seeds, data))
             for name, export_dir in exports.items()]

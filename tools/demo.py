@@ -6,8 +6,8 @@
 4. test the full-width model and the found subnet on the held-out test split,
 
 then print a short table (``--json``: only a JSON object, progress on stderr). Each step is an ordinary tool
-(tools/train.py, search.py, export_subnet.py, test.py) run as it would be by hand, so the commands printed along
-the way can be rerun one by one.
+(tools/train.py, for the supernet and for the search config with ``load_from`` the supernet; export_subnet.py,
+test.py) run as it would be by hand, so the commands printed along the way can be rerun one by one.
 
 Tasks (``--task``): ``classification`` (the digits, a BCNet supernet of the Channel-Bench-Macro ResNet space);
 ``detection`` (the digits pasted onto 64x64 canvases in COCO format, a BCNet supernet of a narrow FCOS whose
@@ -71,8 +71,8 @@ def majority_baseline(config: str) -> float:
 
 
 TASKS = dict(
-    classification=DemoTask('configs/bcnet/bcnet_cbm-resnet_digits.py', 'configs/bcnet/bcnet_cbm-resnet_search_digits.py',
-                            metric='accuracy/top1'),
+    classification=DemoTask('configs/bcnet/bcnet_cbm-resnet_digits.py',
+                            'configs/bcnet/bcnet_cbm-resnet_search_digits.py', metric='accuracy/top1'),
     detection=DemoTask('configs/bcnet/bcnet_fcos_r18-narrow_fpn_digits.py',
                        'configs/bcnet/bcnet_fcos_r18-narrow_fpn_search_digits.py', metric='coco/bbox_mAP',
                        iters=1500, scope='backbone'),
@@ -123,8 +123,8 @@ class Demo:
         self.run('1/4 training the supernet', 'tools/train.py', task.supernet_config, '--work-dir', supernet_dir,
                  '--cfg-options', f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}')
         checkpoint = osp.join(supernet_dir, f'iter_{iters}.pth')
-        self.run('2/4 searching the widths at 50% of the FLOPs', 'tools/search.py', task.search_config,
-                 '--checkpoint', checkpoint, '--work-dir', search_dir)
+        self.run('2/4 searching the widths at 50% of the FLOPs', 'tools/train.py', task.search_config,
+                 '--work-dir', search_dir, '--cfg-options', f'load_from={checkpoint}')
         result_file = osp.join(search_dir, 'search_result.json')
         self.run('3/4 exporting the found subnet', 'tools/export_subnet.py', task.search_config, result_file,
                  '--checkpoint', checkpoint, '--out', subnet_dir)

@@ -2,9 +2,5 @@
 # 1333x800), scored by COCO box mAP on the images held out of train2017 (val2017 stays for the final report):
 #   python tools/train.py configs/bcnetv2/bcnetv2_fcos_r50-caffe_fpn_gn-head_search_backbone50pct_coco.py \
 #       --cfg-options load_from=SUPERNET.pth
-_base_ = ['./bcnetv2_fcos_r50-caffe_fpn_gn-head_supernet_1x_coco.py']
-train_cfg = dict(
-    _delete_=True,
-    type='mmwidth.EvolutionSearchLoop',
-    budget=dict(flops='50%', scope='backbone'),
-    scorer=dict(type='mmwidth.SupernetScorer', evaluator='search_evaluator', metric='coco/bbox_mAP', racing=None))
+_base_ = ['./bcnetv2_fcos_r50-caffe_fpn_gn-head_supernet_1x_coco.py', '../_base_/searches/evolution_detection.py']
+train_cfg = dict(_delete_=True, **_base_.evolution_detection)

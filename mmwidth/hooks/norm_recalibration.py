@@ -23,7 +23,7 @@ class SubnetNormRecalibrationHook(Hook):
     """
     priority = 'HIGH'
 
-    def __init__(self, num_batches: int = 20):
+    def __init__(self, num_batches: int = Calibration.num_batches):
         self.num_batches = num_batches
         self._batches: Optional[List[dict]] = None
 

@@ -24,7 +24,7 @@ from ..sharing.index_sets import IndexSet, index_tensor, width_of
 from ..space.channel_graph import Layer
 from ..space.trace_values import TracedTensor, is_sequence
 from ..supernet.dynamic_layers import take
-from .base import ChannelLayer, DynamicLayerMixin, weight_summary
+from .base import ChannelsLastLayer, DynamicLayerMixin, weight_summary
 
 
 def qkv_rows(index: IndexSet, embed_dim: int) -> IndexSet:
@@ -67,11 +67,10 @@ class DynamicMultiheadAttentionMixin(DynamicLayerMixin):
 
 
 @CHANNEL_LAYERS.register_module(name='attention')
-class MultiheadAttentionLayer(ChannelLayer):
+class MultiheadAttentionLayer(ChannelsLastLayer):
     kind = 'attention'
     module_types = (nn.MultiheadAttention, )
     dynamic_mixin = DynamicMultiheadAttentionMixin
-    input_dim = -1
 
     def trace(self, trace: Any, name: str, attn: nn.MultiheadAttention, x: TracedTensor, meta: Any,
               inputs: tuple) -> Any:

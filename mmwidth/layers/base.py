@@ -106,6 +106,12 @@ class ChannelLayer:
         raise NotImplementedError
 
 
+class ChannelsLastLayer(ChannelLayer):
+    """A family of layers that read their channels from the last dim of their inputs (linear layers, attention),
+    every dim between the batch and the channels holding tokens."""
+    input_dim = -1
+
+
 def row_statistics(rows: torch.Tensor) -> torch.Tensor:
     """``(C, n)`` -> ``(C, 4)``: mean absolute value, RMS, mean and standard deviation of each row (the filter
     summaries of conv and linear weights)."""

@@ -10,7 +10,7 @@ from ..sharing.index_sets import IndexSet
 from ..space.channel_graph import Layer, Segment
 from ..space.trace_values import TracedTensor
 from ..supernet.dynamic_layers import take, take_weight
-from .base import ChannelLayer, DynamicLayerMixin, add_pair_costs, weight_summary
+from .base import ChannelsLastLayer, DynamicLayerMixin, add_pair_costs, weight_summary
 
 
 class DynamicLinearMixin(DynamicLayerMixin):
@@ -26,14 +26,13 @@ class DynamicLinearMixin(DynamicLayerMixin):
 
 
 @CHANNEL_LAYERS.register_module(name='linear')
-class LinearLayer(ChannelLayer):
+class LinearLayer(ChannelsLastLayer):
     """A linear layer maps the last dimension: the channels when they lie there (after a flatten, or
     channels-last after a permute: every other position is a token that multiplies its MACs); otherwise it
     mixes another dimension and both its widths and the channels' are kept."""
     kind = 'linear'
     module_types = (nn.Linear, )
     dynamic_mixin = DynamicLinearMixin
-    input_dim = -1
 
     def trace(self, trace: Any, name: str, linear: nn.Linear, x: TracedTensor, meta: Any,
               inputs: tuple) -> TracedTensor:

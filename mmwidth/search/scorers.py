@@ -5,7 +5,6 @@ import math
 from statistics import NormalDist
 from typing import Dict, List, Optional
 
-import torch
 from mmengine.logging import print_log
 from mmengine.dist import get_world_size
 
@@ -55,8 +54,8 @@ class SupernetScorer:
 
     def __init__(self, runner, subject: SearchSubject, dataloader='search_dataloader',
                  evaluator='val_evaluator', metric: str = 'accuracy/top1', calibration_dataloader='train_dataloader',
-                 calibration_batches: int = 20,
-                 seed: int = 0, fp16: bool = False, cache: bool = True, max_cache_mb: float = 4096,
+                 calibration_batches: int = Calibration.num_batches, seed: int = Calibration.seed, fp16: bool = False,
+                 cache: bool = True, max_cache_mb: float = 4096,
                  racing: Optional[dict] = dict(fraction=0.25, confidence=0.99)):
         self.subject = subject
         self.metric = metric

@@ -44,6 +44,9 @@ class Calibration:
         loader_cfg: a data loader config, usually the training loader's.
         num_batches: how many batches; a few dozen estimate the statistics well.
         seed: the choice of samples and the pipeline's augmentations.
+
+    The scorer and the recalibration hook take their defaults from here (``Calibration.num_batches``,
+    ``Calibration.seed``), so that a subnet recalibrated by either gets the same statistics.
     """
     loader_cfg: dict
     num_batches: int = 20
@@ -56,8 +59,7 @@ class Calibration:
         this class, as :class:`mmwidth.SupernetScorer` applies them."""
         loader = config_entry(cfg, scorer.get('calibration_dataloader') or 'train_dataloader',
                               'calibration_dataloader')
-        defaults = cls(loader_cfg=loader)
-        return cls(loader, scorer.get('calibration_batches', defaults.num_batches), scorer.get('seed', defaults.seed))
+        return cls(loader, scorer.get('calibration_batches', cls.num_batches), scorer.get('seed', cls.seed))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,4 +104,3 @@ def recalibrate(model: nn.Module, batches: Sequence[dict], preprocessed: bool = 
         model(data['inputs'], data.get('data_samples'), mode='tensor')
 
     recalibrate_norm_statistics(model, batches[rank::world_size], run)
-

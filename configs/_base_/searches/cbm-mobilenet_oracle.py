@@ -1,23 +1,7 @@
-# Width search on the Channel-Bench-Macro MobileNet space with the benchmark's table as the oracle: a candidate
-# scores its mean CIFAR-10 accuracy (3 trainings from scratch), so search loops are compared on ground truth
-# without a supernet. The model only defines the width space (7 groups, 4 widths each); it is never trained.
-# A leaf config names the loop (train_cfg = dict(type=...)); choose the table and the budget with
+# The oracle search (cbm_oracle.py) on the Channel-Bench-Macro MobileNet space. A leaf config names the loop
+# (train_cfg = dict(type=...)); choose the table and the budget with
 #   --cfg-options train_cfg.scorer.table=PATH/Results_MobileNet.json train_cfg.budget.flops=50%
-_base_ = ['../models/cbm-mobilenet.py', '../default_runtime.py']
+_base_ = ['../models/cbm-mobilenet.py', './cbm_oracle.py']
 model = dict(_delete_=True, **_base_.model.architecture)
 width_space = _base_.model.width_space
-train_cfg = dict(
-    scorer=dict(type='mmwidth.ChannelBenchMacroOracle', space='mobilenet',
-                table='data/channel_bench_macro/Results_MobileNet.json'),
-    # a fraction of the largest arch's FLOPs; candidates lie in [0.8, 1] x the limit
-    budget=dict(flops='50%', window=0.8),
-    max_evaluations=300,
-    seed=0)
-# MMEngine's runner builds a train_cfg loop only beside a training loader and an optimizer; an oracle search
-# scores from its table and uses neither: they name the CIFAR-10 training the table records and are not used
-train_dataloader = dict(
-    batch_size=256,
-    dataset=dict(type='mmpretrain.CIFAR10', data_root='data/cifar10', split='train',
-                 pipeline=[dict(type='mmpretrain.PackInputs')]),
-    sampler=dict(type='DefaultSampler', shuffle=True))
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
+train_cfg = dict(scorer=dict(space='mobilenet', table='data/channel_bench_macro/Results_MobileNet.json'))
