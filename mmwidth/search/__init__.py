@@ -8,5 +8,5 @@ from .scorers import SupernetScorer
 from .surrogate import RidgeSurrogate
 from .subnet_val_loop import SubnetValLoop
 
-__all__ = ['WidthSearchLoop', 'check_search_config', 'Budget', 'BudgetError', 'EvolutionSearchLoop', 'GreedySlimLoop', 'RandomSearchLoop',
-           'SupernetScorer', 'RidgeSurrogate', 'SubnetValLoop']
+__all__ = ['WidthSearchLoop', 'check_search_config', 'Budget', 'BudgetError', 'EvolutionSearchLoop', 'GreedySlimLoop',
+           'RandomSearchLoop', 'SupernetScorer', 'RidgeSurrogate', 'SubnetValLoop']

@@ -1,5 +1,5 @@
 """Evolutionary search over widths (BCNet/BCNetV2's genetic algorithm)."""
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -16,10 +16,10 @@ class EvolutionSearchLoop(WidthSearchLoop):
     Each generation refills the population to ``population_size`` with new candidates, scores them, keeps the
     ``top_k`` best ever seen, and breeds the next population: ``num_mutation`` children copy a random top
     candidate and redraw each group's width with probability ``mutation_prob``; ``num_crossover`` children take
-    each group's width from one of two random top candidates. Only children inside the window and never scored
-    are kept (at most 10 tries each). New candidates and redrawn widths come from BCNet's prior, fitted from the
-    supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly. Racing (see
-    :class:`SupernetScorer`) stops a candidate that cannot reach the current top-k.
+    each group's width from one of two random top candidates. Only distinct children inside the window, never
+    scored, are kept (at most 10 tries each). New candidates and redrawn widths come from BCNet's prior, fitted
+    from the supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly. Racing
+    (see :class:`SupernetScorer`) stops a candidate that cannot reach the current top-k.
 
     With a ``surrogate`` (e.g. ``dict(type='mmwidth.RidgeSurrogate', pool=10)``, see :class:`RidgeSurrogate`)
     each generation breeds ``pool`` times as many children, fits the surrogate to every candidate scored so far
@@ -91,24 +91,28 @@ class EvolutionSearchLoop(WidthSearchLoop):
     def _random(self) -> float:
         return float(torch.rand(1, generator=self.generator))
 
-    def _breed(self, count: int, make) -> List[Candidate]:
+    def _breed(self, count: int, make, exclude: Sequence[Candidate] = ()) -> List[Candidate]:
+        """Up to ``count`` distinct children that ``make`` draws inside the window, none scored or in
+        ``exclude``."""
         children: List[Candidate] = []
+        taken = set(exclude)
         for _ in range(10 * count):
             if len(children) == count:
                 break
             child = make()
-            if child not in self.scores and child not in children and self.admits([child])[0]:
+            if child not in self.scores and child not in taken and self.admits([child])[0]:
+                taken.add(child)
                 children.append(child)
         return children
 
     def offspring(self, top: List[Candidate], probs: Optional[List[np.ndarray]]) -> List[Candidate]:
         """The next population: the children of the top, or those the surrogate predicts best of ``pool`` times
         as many."""
+        pool = 1 if self.surrogate is None else self.surrogate.pool
+        mutations = self.mutate(top, probs, pool * self.num_mutation)
+        children = mutations + self.crossover(top, pool * self.num_crossover, exclude=mutations)
         if self.surrogate is None:
-            return self.mutate(top, probs, self.num_mutation) + self.crossover(top, self.num_crossover)
-        pool = self.surrogate.pool
-        children = self.mutate(top, probs, pool * self.num_mutation) + \
-            self.crossover(top, pool * self.num_crossover)
+            return children
         self.surrogate.fit([tuple(e['candidate']) for e in self.history], [e['score'] for e in self.history])
         return self.surrogate.screen(children, self.num_mutation + self.num_crossover)
 
@@ -125,7 +129,7 @@ class EvolutionSearchLoop(WidthSearchLoop):
 
         return self._breed(count, make)
 
-    def crossover(self, top: List[Candidate], count: int) -> List[Candidate]:
+    def crossover(self, top: List[Candidate], count: int, exclude: Sequence[Candidate] = ()) -> List[Candidate]:
         if len(top) < 2:
             return []
 
@@ -133,4 +137,4 @@ class EvolutionSearchLoop(WidthSearchLoop):
             first, second = top[self._randint(len(top))], top[self._randint(len(top))]
             return tuple(a if self._random() < 0.5 else b for a, b in zip(first, second))
 
-        return self._breed(count, make)
+        return self._breed(count, make, exclude)
