@@ -3,7 +3,8 @@
 Every loop runs through the same code path as tools/search.py (the configs
 configs/channel_bench_macro/search_<loop>_cbm-<space>_oracle.py). For each loop and budget (a fraction of the
 largest arch's FLOPs) it prints the table's best `mean` accuracy within the budget, the mean regret over seeds
-(best minus found), how many seeds came within 0.1 points, and the evaluations used.
+(best minus found), how many seeds came within 0.1 points, the evaluations used and the surrogate that screened
+the candidates (the config's, after --cfg-options; '-': none).
 """
 import argparse
 import os.path as osp
@@ -11,6 +12,7 @@ import sys
 import tempfile
 
 import numpy as np
+from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -49,6 +51,9 @@ def benchmark(args) -> list:
     with tempfile.TemporaryDirectory() as work_root:
         for loop in args.loops:
             config = osp.join(ROOT, 'configs', 'channel_bench_macro', f'search_{loop}_cbm-{args.space}_oracle.py')
+            settings = Config.fromfile(config)
+            settings.merge_from_dict(args.cfg_options)
+            surrogate = settings.train_cfg.get('surrogate')
             for fraction in args.budgets:
                 best = table_best(table, fraction)
                 found, evaluations = [], []
@@ -64,16 +69,20 @@ def benchmark(args) -> list:
                 regrets = best - np.array(found)
                 rows.append(dict(loop=loop, budget=fraction, best=best, mean_regret=float(regrets.mean()),
                                  hits=int((regrets <= HIT).sum()), seeds=args.seeds,
-                                 evaluations=float(np.mean(evaluations))))
+                                 evaluations=float(np.mean(evaluations)),
+                                 surrogate=None if surrogate is None else dict(surrogate)))
     return rows
 
 
 def print_table(args, rows: list) -> None:
     print(f'Channel-Bench-Macro {args.space}: {args.seeds} seeds, up to {args.evals} evaluations per search')
-    print(f'{"loop":<10} {"budget":>6} {"best":>8} {"mean regret":>12} {"hits<=0.1":>10} {"evaluations":>12}')
+    print(f'{"loop":<10} {"budget":>6} {"best":>8} {"mean regret":>12} {"hits<=0.1":>10} {"evaluations":>12} '
+          f' surrogate')
     for row in rows:
+        surrogate = '-' if row['surrogate'] is None else \
+            f'{row["surrogate"]["type"]} (pool {row["surrogate"].get("pool", "default")})'
         print(f'{row["loop"]:<10} {row["budget"]:>6.2f} {row["best"]:>8.3f} {row["mean_regret"]:>12.4f} '
-              f'{row["hits"]:>7}/{row["seeds"]:<2} {row["evaluations"]:>12.1f}')
+              f'{row["hits"]:>7}/{row["seeds"]:<2} {row["evaluations"]:>12.1f}  {surrogate}')
 
 
 def main():

@@ -5,7 +5,8 @@ from .evolution import EvolutionSearchLoop
 from .greedy_slim import GreedySlimLoop
 from .random_search import RandomSearchLoop
 from .scorers import SupernetScorer
+from .surrogate import RidgeSurrogate
 from .subnet_val_loop import SubnetValLoop
 
-__all__ = ['WidthSearchLoop', 'check_search_config', 'Budget', 'BudgetError', 'EvolutionSearchLoop', 'GreedySlimLoop', 'RandomSearchLoop',
-           'SupernetScorer', 'SubnetValLoop']
+__all__ = ['WidthSearchLoop', 'check_search_config', 'Budget', 'BudgetError', 'EvolutionSearchLoop', 'GreedySlimLoop',
+           'RandomSearchLoop', 'SupernetScorer', 'RidgeSurrogate', 'SubnetValLoop']

@@ -1,10 +1,10 @@
 """Evolutionary search over widths (BCNet/BCNetV2's genetic algorithm)."""
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 
-from ..registry import LOOPS
+from ..registry import LOOPS, TASK_UTILS
 from .base_loop import Candidate, WidthSearchLoop
 from .prior import fit_width_prior
 
@@ -16,17 +16,23 @@ class EvolutionSearchLoop(WidthSearchLoop):
     Each generation refills the population to ``population_size`` with new candidates, scores them, keeps the
     ``top_k`` best ever seen, and breeds the next population: ``num_mutation`` children copy a random top
     candidate and redraw each group's width with probability ``mutation_prob``; ``num_crossover`` children take
-    each group's width from one of two random top candidates. Only children inside the window and never scored
-    are kept (at most 10 tries each). New candidates and redrawn widths come from BCNet's prior, fitted from the
-    supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly. Racing (see
-    :class:`SupernetScorer`) stops a candidate that cannot reach the current top-k.
+    each group's width from one of two random top candidates. Only distinct children inside the window, never
+    scored, are kept (at most 10 tries each). New candidates and redrawn widths come from BCNet's prior, fitted
+    from the supernet's recorded losses (``use_prior``, when the supernet recorded any), else uniformly. Racing
+    (see :class:`SupernetScorer`) stops a candidate that cannot reach the current top-k.
+
+    With a ``surrogate`` (e.g. ``dict(type='mmwidth.RidgeSurrogate', pool=10)``, see :class:`RidgeSurrogate`)
+    each generation breeds ``pool`` times as many children, fits the surrogate to every candidate scored so far
+    and keeps the ``num_mutation + num_crossover`` children it predicts best, best first: the evaluations go to
+    the promising ones. The surrogate is refitted from the scored candidates, so a resumed search screens as an
+    uninterrupted one.
     """
 
     stopping_settings = WidthSearchLoop.stopping_settings + ('max_generations', )
 
     def __init__(self, *args, max_generations: int = 40, population_size: int = 50, top_k: int = 10,
                  num_mutation: int = 25, num_crossover: int = 25, mutation_prob: float = 0.1,
-                 use_prior: bool = True, **kwargs):
+                 use_prior: bool = True, surrogate: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_generations = max_generations
         self.population_size = population_size
@@ -35,6 +41,8 @@ class EvolutionSearchLoop(WidthSearchLoop):
         self.num_crossover = num_crossover
         self.mutation_prob = mutation_prob
         self.use_prior = use_prior
+        sizes = [len(self.space.choices[name]) for name in self.space.names]
+        self.surrogate = None if surrogate is None else TASK_UTILS.build(surrogate, default_args=dict(sizes=sizes))
 
     @property
     def max_epochs(self) -> int:
@@ -72,7 +80,7 @@ class EvolutionSearchLoop(WidthSearchLoop):
                 self.evaluate(candidate)
             scored = [c for c in population if c in self.scores]
             top = sorted(set(top) | set(scored), key=lambda c: (-self.scores[c]['score'], c))[:self.top_k]
-            population = self.mutate(top, probs) + self.crossover(top)
+            population = self.offspring(top, probs)
             self.stage += 1
             self.checkpoint(population=[list(c) for c in population], top=[list(c) for c in top])
         return top[0]
@@ -83,17 +91,32 @@ class EvolutionSearchLoop(WidthSearchLoop):
     def _random(self) -> float:
         return float(torch.rand(1, generator=self.generator))
 
-    def _breed(self, count: int, make) -> List[Candidate]:
+    def _breed(self, count: int, make, exclude: Sequence[Candidate] = ()) -> List[Candidate]:
+        """Up to ``count`` distinct children that ``make`` draws inside the window, none scored or in
+        ``exclude``."""
         children: List[Candidate] = []
+        taken = set(exclude)
         for _ in range(10 * count):
             if len(children) == count:
                 break
             child = make()
-            if child not in self.scores and child not in children and self.admits([child])[0]:
+            if child not in self.scores and child not in taken and self.admits([child])[0]:
+                taken.add(child)
                 children.append(child)
         return children
 
-    def mutate(self, top: List[Candidate], probs: Optional[List[np.ndarray]]) -> List[Candidate]:
+    def offspring(self, top: List[Candidate], probs: Optional[List[np.ndarray]]) -> List[Candidate]:
+        """The next population: the children of the top, or those the surrogate predicts best of ``pool`` times
+        as many."""
+        pool = 1 if self.surrogate is None else self.surrogate.pool
+        mutations = self.mutate(top, probs, pool * self.num_mutation)
+        children = mutations + self.crossover(top, pool * self.num_crossover, exclude=mutations)
+        if self.surrogate is None:
+            return children
+        self.surrogate.fit([tuple(e['candidate']) for e in self.history], [e['score'] for e in self.history])
+        return self.surrogate.screen(children, self.num_mutation + self.num_crossover)
+
+    def mutate(self, top: List[Candidate], probs: Optional[List[np.ndarray]], count: int) -> List[Candidate]:
 
         def redraw(group: int) -> int:
             size = len(self.space.choices[self.space.names[group]])
@@ -104,9 +127,9 @@ class EvolutionSearchLoop(WidthSearchLoop):
             parent = top[self._randint(len(top))]
             return tuple(redraw(i) if self._random() < self.mutation_prob else c for i, c in enumerate(parent))
 
-        return self._breed(self.num_mutation, make)
+        return self._breed(count, make)
 
-    def crossover(self, top: List[Candidate]) -> List[Candidate]:
+    def crossover(self, top: List[Candidate], count: int, exclude: Sequence[Candidate] = ()) -> List[Candidate]:
         if len(top) < 2:
             return []
 
@@ -114,4 +137,4 @@ class EvolutionSearchLoop(WidthSearchLoop):
             first, second = top[self._randint(len(top))], top[self._randint(len(top))]
             return tuple(a if self._random() < 0.5 else b for a, b in zip(first, second))
 
-        return self._breed(self.num_crossover, make)
+        return self._breed(count, make, exclude)

@@ -7,6 +7,7 @@ import pytest
 
 from mmwidth.apis.search import run_search
 from mmwidth.search.budget import BudgetError
+from mmwidth.search.surrogate import RidgeSurrogate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,14 +64,40 @@ def test_greedy_slims_until_the_limit(tmp_path, cbm_resnet_table):
     assert result['evaluations'] <= 7 * steps
 
 
-def test_resumed_search_ends_like_an_uninterrupted_one(tmp_path, cbm_resnet_table):
-    straight = search('evolution', tmp_path / 'straight', cbm_resnet_table, 'straight', max_generations=6,
-                      max_evaluations=None)
-    search('evolution', tmp_path / 'resumed', cbm_resnet_table, 'first', max_generations=3, max_evaluations=None)
+@pytest.mark.parametrize('surrogate', ['the config\'s', None])
+def test_resumed_search_ends_like_an_uninterrupted_one(tmp_path, cbm_resnet_table, surrogate):
+    """The surrogate is refitted from the saved candidates: a resumed search screens as an uninterrupted one."""
+    options = dict(max_evaluations=None) if surrogate else dict(max_evaluations=None, surrogate=None)
+    straight = search('evolution', tmp_path / 'straight', cbm_resnet_table, 'straight', max_generations=6, **options)
+    search('evolution', tmp_path / 'resumed', cbm_resnet_table, 'first', max_generations=3, **options)
     resumed = run_search(config('evolution'), work_dir=str(tmp_path / 'resumed'), resume=True, cfg_options={
         'train_cfg.scorer.table': str(cbm_resnet_table), 'experiment_name': 'second', 'log_level': 'WARNING',
-        'train_cfg.max_generations': 6, 'train_cfg.max_evaluations': None})
+        'train_cfg.max_generations': 6, **{f'train_cfg.{k}': v for k, v in options.items()}})
     assert resumed['subnet'] == straight['subnet'] and resumed['history'] == straight['history']
+
+
+def stages(result) -> list:
+    return [[tuple(e['candidate']) for e in result['history'] if e['stage'] == stage]
+            for stage in range(max(e['stage'] for e in result['history']) + 1)]
+
+
+def test_the_surrogate_scores_the_offspring_it_predicts_best(tmp_path, cbm_resnet_table):
+    result = search('evolution', tmp_path / 'a', cbm_resnet_table, 'a', max_generations=2, max_evaluations=None)
+    assert result['history'] == search('evolution', tmp_path / 'b', cbm_resnet_table, 'b', max_generations=2,
+                                       max_evaluations=None)['history']  # deterministic by seed
+    first, second = stages(result)
+    # refitted to the first generation, the surrogate predicts the second best first
+    surrogate = RidgeSurrogate([4] * 7)
+    surrogate.fit(first, [e['score'] for e in result['history'][:len(first)]])
+    predicted = surrogate.predict(second)
+    assert len(second) == 30 and (np.diff(predicted) <= 1e-9).all()
+    # with a pool of 1 it scores the children of the plain loop, in its own order
+    plain = search('evolution', tmp_path / 'plain', cbm_resnet_table, 'plain', max_generations=3, max_evaluations=None,
+                   surrogate=None)
+    pool_of_one = search('evolution', tmp_path / 'one', cbm_resnet_table, 'one', max_generations=3,
+                         max_evaluations=None, **{'surrogate.pool': 1})
+    assert [set(stage) for stage in stages(pool_of_one)] == [set(stage) for stage in stages(plain)]
+    assert stages(pool_of_one) != stages(plain)
 
 
 def test_infeasible_budget_is_reported(tmp_path, cbm_resnet_table):

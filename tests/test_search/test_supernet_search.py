@@ -157,6 +157,17 @@ def test_killed_search_resumes_to_the_same_result(supernet, straight, tmp_path):
     assert resumed['subnet'] == expected['subnet'] and resumed['history'] == expected['history']
 
 
+def test_a_search_screened_by_a_surrogate_resumes_to_the_same_result(supernet, tmp_path):
+    """The surrogate fits the supernet's scores (raced ones included) and screens the children; a killed search
+    refits it from its saved candidates and ends as an uninterrupted one."""
+    surrogate = 'train_cfg.surrogate.type=mmwidth.RidgeSurrogate'
+    straight = search(supernet, tmp_path / 'straight', '--cfg-options', surrogate)
+    assert straight['evaluations'] == 12
+    kill_after_the_first_generation(SEARCH, supernet, tmp_path / 'killed', SMALL + [surrogate])
+    resumed = search(supernet, tmp_path / 'killed', '--resume', '--cfg-options', surrogate)
+    assert resumed['subnet'] == straight['subnet'] and resumed['history'] == straight['history']
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
