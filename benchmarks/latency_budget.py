@@ -5,7 +5,10 @@ budget buys over a FLOPs budget in a search.
 rounded to multiples of ``--divisor``), a latency table is built on ONNX Runtime CPU (``--threads``, batch 1;
 tools/analysis/latency_table.py's defaults), then ``--subnets`` random subnets are exported, timed end to end
 (interleaved rounds, medians: this machine is noisy) and compared with the table's prediction: median and worst
-absolute error as fractions of the measured latency.
+absolute error as fractions of the measured latency. The table's smallest and largest anchors are timed again
+with them: ``anchor_drift``, now / at build, is how far the machine's speed moved since the table was built.
+``drift_corrected`` gives the errors once the predictions are rescaled by that drift (the geometric mean of
+both anchors'): the table's own error, apart from the machine's.
 
 (b) Search: on the BCNet digits supernet (trained here for ``--supernet-iters`` iterations), at each fraction of
 ``--budgets`` of the largest subnet's predicted latency, the evolutionary search config with
@@ -92,10 +95,17 @@ def prediction(name: str, args) -> dict:
                                     args.threads)
     generator = np.random.default_rng(0)
     subnets = [{n: int(generator.choice(space.choices[n])) for n in space.names} for _ in range(args.subnets)]
+    # the table's first two anchors (smallest, largest) are timed again with the subnets: how far the machine's
+    # speed moved since the table was built (a bias every prediction shares)
+    anchors = table.record['fit']['anchors'][:2]
     started = time.time()
-    measured = np.array(table.measure(model, subnets))
+    timed = table.measure(model, subnets + [a['subnet'] for a in anchors])
+    measured = np.array(timed[:len(subnets)])
+    drift = [now / a['measured_ms'] for now, a in zip(timed[len(subnets):], anchors)]
     predicted = np.array([table.predict(s) for s in subnets])
     errors = np.abs(predicted - measured) / measured
+    # the table's own error, the machine's drift taken out: predictions rescaled by the anchors' (geometric) drift
+    rescaled = np.abs(predicted * float(np.sqrt(np.prod(drift))) - measured) / measured
     result = dict(model=name, runtime=RUNTIME, threads=args.threads, batch=1, input_shape=table.record['input_shape'],
                   divisor=args.divisor, subnets=args.subnets, median_abs_error=float(np.median(errors)),
                   max_abs_error=float(errors.max()),
@@ -103,6 +113,9 @@ def prediction(name: str, args) -> dict:
                   measured_ms=dict(min=float(measured.min()), max=float(measured.max())),
                   table_build_s=table.record['build_s'], timing_s=round(time.time() - started, 1),
                   machine=table.record['machine'], scale=table.scale, offset_ms=table.offset,
+                  anchor_drift=dict(smallest=round(drift[0], 4), largest=round(drift[1], 4)),
+                  drift_corrected=dict(median_abs_error=float(np.median(rescaled)),
+                                       max_abs_error=float(rescaled.max())),
                   points=[dict(predicted_ms=float(p), measured_ms=float(m)) for p, m in zip(predicted, measured)])
     write_json(out, result)
     return result
@@ -189,11 +202,14 @@ def run(args) -> dict:
 def print_table(result: dict) -> None:
     print('(a) latency predicted by the table vs measured end to end (ONNX Runtime CPU, batch 1)')
     print(f'{"model":<14}{"subnets":>8}{"median err":>12}{"worst err":>11}{"signed":>9}{"measured ms":>16}'
-          f'{"table s":>9}')
+          f'{"table s":>9}{"drift":>13}{"corrected":>15}')
     for row in result['prediction']:
+        corrected = row['drift_corrected']
         print(f'{row["model"]:<14}{row["subnets"]:>8}{100 * row["median_abs_error"]:>11.1f}%'
               f'{100 * row["max_abs_error"]:>10.1f}%{100 * row["mean_signed_error"]:>8.1f}%'
-              f'{row["measured_ms"]["min"]:>8.2f}-{row["measured_ms"]["max"]:<7.2f}{row["table_build_s"]:>9.0f}')
+              f'{row["measured_ms"]["min"]:>8.2f}-{row["measured_ms"]["max"]:<7.2f}{row["table_build_s"]:>9.0f}'
+              f'{row["anchor_drift"]["smallest"]:>7.2f}/{row["anchor_drift"]["largest"]:.2f}'
+              f'{100 * corrected["median_abs_error"]:>8.1f}/{100 * corrected["max_abs_error"]:.1f}%')
     if 'search' in result:
         print_search(result)
     for row in result.get('receipts', []):
