@@ -95,17 +95,13 @@ def prediction(name: str, args) -> dict:
                                     args.threads)
     generator = np.random.default_rng(0)
     subnets = [{n: int(generator.choice(space.choices[n])) for n in space.names} for _ in range(args.subnets)]
-    # the table's first two anchors (smallest, largest) are timed again with the subnets: how far the machine's
-    # speed moved since the table was built (a bias every prediction shares)
-    anchors = table.record['fit']['anchors'][:2]
     started = time.time()
-    timed = table.measure(model, subnets + [a['subnet'] for a in anchors])
-    measured = np.array(timed[:len(subnets)])
-    drift = [now / a['measured_ms'] for now, a in zip(timed[len(subnets):], anchors)]
+    measured, drift = table.measure_with_drift(model, subnets)
+    measured = np.array(measured)
     predicted = np.array([table.predict(s) for s in subnets])
     errors = np.abs(predicted - measured) / measured
     # the table's own error, the machine's drift taken out: predictions rescaled by the anchors' (geometric) drift
-    rescaled = np.abs(predicted * float(np.sqrt(np.prod(drift))) - measured) / measured
+    rescaled = np.abs(predicted * float(np.sqrt(drift['smallest'] * drift['largest'])) - measured) / measured
     result = dict(model=name, runtime=RUNTIME, threads=args.threads, batch=1, input_shape=table.record['input_shape'],
                   divisor=args.divisor, subnets=args.subnets, median_abs_error=float(np.median(errors)),
                   max_abs_error=float(errors.max()),
@@ -113,7 +109,7 @@ def prediction(name: str, args) -> dict:
                   measured_ms=dict(min=float(measured.min()), max=float(measured.max())),
                   table_build_s=table.record['build_s'], timing_s=round(time.time() - started, 1),
                   machine=table.record['machine'], scale=table.scale, offset_ms=table.offset,
-                  anchor_drift=dict(smallest=round(drift[0], 4), largest=round(drift[1], 4)),
+                  anchor_drift=drift,
                   drift_corrected=dict(median_abs_error=float(np.median(rescaled)),
                                        max_abs_error=float(rescaled.max())),
                   points=[dict(predicted_ms=float(p), measured_ms=float(m)) for p, m in zip(predicted, measured)])

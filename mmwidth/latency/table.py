@@ -184,6 +184,17 @@ class LatencyTable:
         return measure_subnets(model, self.space, subnets, self.runtime(), self.record['batch'],
                                self.record['scope'], **timing)
 
+    def measure_with_drift(self, model: nn.Module, subnets: Sequence[Subnet],
+                           **timing) -> Tuple[List[float], Dict[str, float]]:
+        """:meth:`measure`, with the table's smallest and largest anchors timed in the same rounds. Also returns
+        their time now over their time when the table was built (``smallest``, ``largest``): how far the
+        machine's speed has moved since, a bias every prediction of the table shares."""
+        anchors = self.record['fit']['anchors'][:2]  # the build times the smallest and the largest first
+        timed = self.measure(model, list(subnets) + [a['subnet'] for a in anchors], **timing)
+        drift = {name: round(now / anchor['measured_ms'], 4)
+                 for name, now, anchor in zip(('smallest', 'largest'), timed[len(subnets):], anchors)}
+        return timed[:len(subnets)], drift
+
     # --------------------------------------------------------------------------------------------- files
     def save(self, path: str) -> None:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

@@ -26,6 +26,8 @@ from ..supernet.subject import SearchSubject
 Candidate = Tuple[int, ...]  # one choice index per group, in the space's group order
 
 STATE_FILE = 'search_state.pth'
+# how far (as a fraction) the machine's speed may have moved since the latency table was built before a search says so
+DRIFT_WARNING = 0.15
 
 
 def flatten(settings: dict, prefix: str = '') -> dict:
@@ -204,14 +206,19 @@ class WidthSearchLoop(BaseLoop):
             for start in range(0, min(len(order), 4 * budget.finalists), budget.finalists):
                 batch = order[start:start + budget.finalists]
                 widths = [self.widths(candidate) for candidate in batch]
-                for candidate, subnet, measured in zip(batch, widths,
-                                                       budget.latency_table.measure(self.subject.architecture,
-                                                                                    widths)):
+                times, drift = budget.latency_table.measure_with_drift(self.subject.architecture, widths)
+                if any(abs(d - 1) > DRIFT_WARNING for d in drift.values()):
+                    self.runner.logger.warning(
+                        f'the table\'s anchor subnets take {drift["smallest"]:.2f}x / {drift["largest"]:.2f}x '
+                        'the time they took when the table was built: its predictions (and a latency limit given '
+                        'as a fraction) are off by about that on this machine now; the measured figures decide')
+                for candidate, subnet, measured in zip(batch, widths, times):
                     predicted = budget.costs(subnet)
                     admitted = all(dict(predicted, latency=measured)[name] <= limit
                                    for name, limit in budget.limits.items())
                     timed.append(dict(candidate=list(candidate), score=self.scores.get(candidate, {}).get('score'),
-                                      predicted_ms=predicted['latency'], measured_ms=measured, admitted=admitted))
+                                      predicted_ms=predicted['latency'], measured_ms=measured, admitted=admitted,
+                                      table_drift=drift))
                     self.runner.logger.info(f'finalist {len(timed)}: score {timed[-1]["score"]}, latency predicted '
                                             f'{predicted["latency"]:.3f} ms, measured {measured:.3f} ms'
                                             + ('' if admitted else ' (over the limit)'))

@@ -164,6 +164,23 @@ def test_latency_budgets_parse_check_feasibility_and_combine_with_flops(digits, 
             Budget(space, **kwargs)
 
 
+def test_the_drift_compares_the_anchors_now_with_their_times_at_build(digits, built):
+    """Anchors recorded 1000x slower than they run read as a machine that got faster (drift well below 1), and
+    recorded 1000x faster as one that got slower; the subnets' timings come back apart from the anchors'."""
+    model, space = digits
+    table = LatencyTable.load(str(built), space)
+    anchors = table.record['fit']['anchors'][:2]
+    assert [a['subnet'] for a in anchors] == [space.smallest(), space.largest()]
+    subnets = [space.smallest(), space.largest(), space.largest()]
+    now = table.measure(model, [space.smallest()], rounds=1, min_seconds=0.02)[0]
+    for factor, holds in ((1000.0, lambda d: d < 0.1), (0.001, lambda d: d > 10)):
+        for anchor in anchors:
+            anchor['measured_ms'] = now * factor
+        times, drift = table.measure_with_drift(model, subnets, rounds=1, min_seconds=0.02)
+        assert len(times) == len(subnets) and all(t > 0 for t in times)
+        assert set(drift) == {'smallest', 'largest'} and all(holds(d) for d in drift.values()), (factor, drift)
+
+
 def test_runtimes_are_named_timed_and_refused_by_name():
     assert median_ms(lambda: None, warmup=0, min_repeats=3, min_seconds=0) >= 0
     with pytest.raises(ConfigError, match='unknown latency runtime'):
@@ -211,6 +228,8 @@ def test_a_latency_search_chooses_on_end_to_end_timings(digits, digits_supernet,
     assert limit == pytest.approx(0.5 * table.predict(space.largest()))
     finalists = found['finalists']
     assert len(finalists) >= 3 and all(f['admitted'] == (f['measured_ms'] <= limit) for f in finalists)
+    assert all(set(f['table_drift']) == {'smallest', 'largest'} and min(f['table_drift'].values()) > 0
+               for f in finalists)
 
     def widths(candidate):
         return {n: space.choices[n][c] for n, c in zip(space.names, candidate)}
