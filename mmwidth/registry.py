@@ -5,7 +5,7 @@ in ``locations`` are imported the first time a registry is searched, so ``import
 never imports mmdet).
 
 Three registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
-family (conv, linear, norms, attention: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
+family (conv, linear, norms, attention, parameters: how each is traced, made dynamic, sliced, resized and counted), ``CHANNEL_OPS`` the
 tracing rule of every tensor operation by name; ``LATENCY_RUNTIMES`` holds the runtimes latency is measured on
 (:mod:`mmwidth.latency.runtimes`). A user's layer type, op or runtime is one registered class or function.
 """
@@ -42,6 +42,7 @@ VISUALIZERS = _child(mmengine_registry.VISUALIZERS, [])
 VISBACKENDS = _child(mmengine_registry.VISBACKENDS, [])
 CHANNEL_LAYERS = Registry('channel layer', scope='mmwidth',
                           locations=['mmwidth.layers.conv', 'mmwidth.layers.linear', 'mmwidth.layers.norm',
-                                     'mmwidth.layers.attention'])
+                                     'mmwidth.layers.attention', 'mmwidth.layers.qkv_attention',
+                                     'mmwidth.layers.parameter'])
 CHANNEL_OPS = Registry('channel op', scope='mmwidth', locations=['mmwidth.space.ops'])
 LATENCY_RUNTIMES = Registry('latency runtime', scope='mmwidth', locations=['mmwidth.latency.runtimes'])

@@ -260,7 +260,7 @@ class LatencyTable:
         graph = space.graph
         folded = FOLDED.get(runtime.name, ())
         layers = [layer for layer in graph.layers if (scope is None or layer.name.startswith(scope + '.'))
-                  and not isinstance(model.get_submodule(layer.name), folded)]
+                  and layer_type(layer.kind).timed and not isinstance(model.get_submodule(layer.name), folded)]
         if not layers:
             raise ConfigError(f'no traced layer lies under scope "{scope}"' if scope else 'the space has no layer')
         inputs = torch.zeros(batch, *graph.input_shape)
@@ -357,7 +357,7 @@ def _layer_at(module: nn.Module, layer: Layer, graph, args: tuple, kwargs: dict,
                           channels=cin)
     else:
         family.set_channels(resized_layer, layer, cin)
-    family.reset(resized_layer)
+    family.reset(resized_layer, layer)
 
     def resized(value):
         if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[family.input_dim] != full:

@@ -20,11 +20,11 @@ import torch
 from torch import nn
 
 from ..registry import CHANNEL_LAYERS
-from ..sharing.index_sets import IndexSet, index_tensor, width_of
+from ..sharing.index_sets import IndexSet, index_tensor
 from ..space.channel_graph import Layer
 from ..space.trace_values import TracedTensor, is_sequence
 from ..supernet.dynamic_layers import take
-from .base import ChannelsLastLayer, DynamicLayerMixin, weight_summary
+from .base import ChannelsLastLayer, DynamicLayerMixin, active_width, head_width, weight_summary
 
 
 def qkv_rows(index: IndexSet, embed_dim: int) -> IndexSet:
@@ -39,22 +39,8 @@ class DynamicMultiheadAttentionMixin(DynamicLayerMixin):
     """The in-projection of the active channels (``mmwidth_out``: the attention passes its channels on), and
     ``embed_dim``/``head_dim`` that follow the width; ``out_proj`` is a dynamic linear layer of its own."""
 
-    @property
-    def embed_dim(self) -> int:
-        full = self.__dict__['embed_dim']
-        return full if self.mmwidth_out is None else width_of(self.mmwidth_out, full)
-
-    @embed_dim.setter
-    def embed_dim(self, value: int) -> None:
-        self.__dict__['embed_dim'] = value
-
-    @property
-    def head_dim(self) -> int:
-        return self.embed_dim // self.num_heads
-
-    @head_dim.setter
-    def head_dim(self, value: int) -> None:
-        self.__dict__['head_dim'] = value
+    embed_dim = active_width('embed_dim')
+    head_dim = head_width('embed_dim', 'head_dim')
 
     @property
     def in_proj_weight(self) -> torch.Tensor:
@@ -116,7 +102,7 @@ class MultiheadAttentionLayer(ChannelsLastLayer):
         attn.embed_dim = attn.kdim = attn.vdim = channels
         attn.head_dim = channels // attn.num_heads
 
-    def reset(self, attn: nn.MultiheadAttention) -> None:
+    def reset(self, attn: nn.MultiheadAttention, layer: Layer) -> None:
         attn._reset_parameters()
 
     def add_costs(self, layer: Layer, blocks: Sequence[int], macs: np.ndarray, params: np.ndarray) -> None:

@@ -1,12 +1,12 @@
 """The interface every layer family implements, and the look-ups by module class and by traced kind."""
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..registry import CHANNEL_LAYERS
-from ..sharing.index_sets import IndexSet
+from ..sharing.index_sets import IndexSet, width_of
 from ..space.channel_graph import Layer, Segment
 
 
@@ -25,6 +25,32 @@ class DynamicLayerMixin:
         return super().forward(*args, **kwargs)
 
 
+def active_width(attribute: str) -> property:
+    """A size attribute of a dynamic module (e.g. an attention's embedding width) that reads as the number of
+    its active channels (``mmwidth_out``); set, it stores the full size."""
+
+    def get(module: nn.Module) -> int:
+        full = module.__dict__[attribute]
+        return full if module.mmwidth_out is None else width_of(module.mmwidth_out, full)
+
+    def store(module: nn.Module, value: int) -> None:
+        module.__dict__[attribute] = value
+
+    return property(get, store)
+
+
+def head_width(width: str, attribute: str) -> property:
+    """An attention's per-head width ``attribute``: its active ``width`` over its (fixed) ``num_heads``."""
+
+    def get(module: nn.Module) -> int:
+        return getattr(module, width) // module.num_heads
+
+    def store(module: nn.Module, value: int) -> None:
+        module.__dict__[attribute] = value
+
+    return property(get, store)
+
+
 class ChannelLayer:
     """Everything mmwidth knows about one family of layers whose parameters depend on channel widths.
 
@@ -35,14 +61,18 @@ class ChannelLayer:
 
     Attributes:
         kind: the ``Layer.kind`` of its records ('' for families that only fix the channels they touch).
-        module_types: the module classes it owns.
+        module_types: the module classes it owns (none for families whose records other families' tracing
+            makes, e.g. the stacked q/k/v projection inside an attention).
         dynamic_mixin: mixed into a module's class to read its tensors through the active index sets.
         input_dim: the dim of an input tensor that holds its channels (1, or -1 for channels-last layers).
+        timed: whether a latency table times its records' modules on their own (not where the module's call
+            runs other records' layers too, or computes nothing).
     """
     kind = ''
     module_types: Tuple[type, ...] = ()
     dynamic_mixin: type = DynamicLayerMixin
     input_dim = 1
+    timed = True
 
     # ---------------------------------------------------------------------------------------------- tracing
     def trace(self, trace: Any, name: str, module: nn.Module, x: Any, meta: Any, inputs: tuple) -> Any:
@@ -68,6 +98,14 @@ class ChannelLayer:
         """The mixin that makes a module of class ``cls`` (one of its types) dynamic."""
         return self.dynamic_mixin
 
+    def attach(self, module: nn.Module, layer: Layer) -> None:
+        """Gives a module just made dynamic what its dynamic form reads of its record (e.g. a conv's
+        ``depthwise``)."""
+
+    def parameters(self, module: nn.Module, layer: Layer) -> Iterator[nn.Parameter]:
+        """The parameters the record covers, whose sizes its terms count (the module's own, by default)."""
+        return module.parameters(recurse=False)
+
     def slice(self, module: nn.Module, layer: Layer, in_index: IndexSet,
               out_index: IndexSet) -> Dict[str, Optional[torch.Tensor]]:
         """The tensors of the channels ``in_index`` -> ``out_index`` (what an export keeps; the channels of a
@@ -83,7 +121,7 @@ class ChannelLayer:
         channels when it passes them on)."""
         raise NotImplementedError
 
-    def reset(self, module: nn.Module) -> None:
+    def reset(self, module: nn.Module, layer: Layer) -> None:
         """Initialises a resized module's tensors afresh (BCNetV2's widened supernet, a slimmed model)."""
         module.reset_parameters()
 

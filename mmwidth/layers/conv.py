@@ -79,6 +79,9 @@ class ConvLayer(ChannelLayer):
         trace.record(name, Layer(name, self.kind, x.layout, output=out, **common))
         return TracedTensor(out_shape, (Segment(out), ))
 
+    def attach(self, conv: _ConvNd, layer: Layer) -> None:
+        conv.mmwidth_depthwise = layer.depthwise
+
     def role(self, layer: Layer) -> str:
         return 'depthwise' if layer.depthwise else 'in'
 

@@ -49,6 +49,7 @@ class Layer:
     and ``has_bias`` (a bias per channel). ``kind`` names the layer family (:mod:`mmwidth.layers`) that reads
     the record. ``channels_last``: the channels of its output are the output's last dim (linear layers,
     attention, layer norms over tokens), not dim 1; a hook on the output (Dagger's gates) multiplies there.
+    A 'parameter' record is named after the module that holds its ``tensors``.
     """
     name: str
     kind: str  # the family: 'conv', 'linear', 'norm', 'attention', or one a user registers
@@ -57,12 +58,16 @@ class Layer:
     depthwise: bool = False
     conv_groups: int = 1
     macs_coef: int = 0
-    weight_per_pair: int = 0  # conv kernel area, 1 for linear
+    weight_per_pair: int = 0  # conv kernel area, 1 for linear, 3 for a stacked q/k/v projection
     macs_per_channel: int = 0  # MACs linear in the width (an attention's matmuls), over every call
     has_bias: bool = False
     affine: bool = False
     transposed: bool = False
     channels_last: bool = False
+    # the parameters of its module a 'parameter' record covers (a ViT's cls token and position embedding), and
+    # their values per channel
+    tensors: Tuple[str, ...] = ()
+    values_per_channel: int = 0
 
     def groups(self) -> List[int]:
         found = [seg.group for seg in self.inputs]

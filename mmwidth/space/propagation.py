@@ -14,9 +14,9 @@ from ..registry import CHANNEL_OPS
 from .capture import strip
 from .channel_graph import Layer
 from .groups import GroupStore
-from .ops.elementwise import PASSTHROUGH_MODULES
+from .ops.elementwise import PASSTHROUGH_MODULES, PASSTHROUGH_OPS
 from .ops.shape import follow_reshape
-from .trace_values import NOT_TENSOR, ChannelTraceError, TracedConst, TracedTensor, is_sequence
+from .trace_values import NOT_TENSOR, ChannelTraceError, ParameterSource, TracedConst, TracedTensor, is_sequence
 
 # Ops that multiply-accumulate outside conv and linear modules: neither the estimator nor the counter counts them.
 UNCOUNTED_MAC_OPS = frozenset({
@@ -50,6 +50,24 @@ def _op_name(node: fx.Node) -> str:
     if node.op == 'call_method':
         return str(node.target)
     return getattr(node.target, '__name__', str(node.target))
+
+
+def _source(path: str, holder: nn.Module, attr: torch.Tensor) -> Optional[ParameterSource]:
+    """A parameter with more than one entry in its last dim, held by a module that no layer family owns (whose
+    other parameters therefore follow no channels), may be sliced along that dim."""
+    if not isinstance(attr, nn.Parameter) or attr.dim() == 0 or attr.shape[-1] < 2 or layer_type_of(holder):
+        return None
+    return ParameterSource(path, attr.numel() // attr.shape[-1])
+
+
+def _kept_source(op: str, args: tuple, meta: TensorMetadata) -> Optional[ParameterSource]:
+    """The parameter a constant computed from one parameter alone still comes from: element-wise maps and
+    expansions (over a batch) that keep its last dim."""
+    consts = [a for a in args if isinstance(a, TracedConst)]
+    if op not in PASSTHROUGH_OPS or len(consts) != 1 or consts[0].source is None or \
+            len(meta.shape) != len(consts[0].shape) or meta.shape[-1] != consts[0].shape[-1]:
+        return None
+    return consts[0].source
 
 
 def _where(node: fx.Node) -> str:
@@ -86,11 +104,13 @@ class Propagation:
         if node.op == 'placeholder':
             return TracedTensor(meta.shape, self.groups.fresh_layout(meta.shape, 'network input'))
         if node.op == 'get_attr':
-            attr = graph_module
-            for part in str(node.target).split('.'):
-                attr = getattr(attr, part)
+            owner, _, name = str(node.target).rpartition('.')
+            holder = graph_module.get_submodule(owner)
+            attr = getattr(holder, name)
             self.reached.add(id(attr))
-            return TracedConst(attr.shape) if isinstance(attr, torch.Tensor) else NOT_TENSOR
+            if not isinstance(attr, torch.Tensor):
+                return NOT_TENSOR
+            return TracedConst(attr.shape, _source(strip(str(node.target)), holder, attr))
         if node.op == 'output':
             self.groups.fix_value(args[0], 'model output')
             return None
@@ -128,22 +148,23 @@ class Propagation:
         """Records a layer; a layer called again (shared heads) adds its MACs and ties its inputs. Layers of the
         loss-path traces add no MACs: the counted entry does not run them."""
         if not self.counting:
-            layer.macs_coef = 0
+            layer.macs_coef = layer.macs_per_channel = 0
         known = self.layers.get(name)
         if known is None:
             self.layers[name] = layer
             return
         known.macs_coef += layer.macs_coef
+        known.macs_per_channel += layer.macs_per_channel
         self.groups.tie(known.inputs, layer.inputs, site=None, where=name)
 
     # ------------------------------------------------------------------------------------------------ functions
     def _visit_function(self, op: str, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
         tensors = [a for a in args if isinstance(a, TracedTensor)]
-        if op in UNCOUNTED_MAC_OPS and self.counting:
-            self.uncounted[f'{op} in {where or "the top level"}'] = None
         if isinstance(meta, TensorMetadata) and not _contains(args, kwargs, TracedTensor) and \
                 _contains(args, kwargs, TracedConst):
-            return TracedConst(meta.shape)  # computed from parameters and constants only
+            return TracedConst(meta.shape, _kept_source(op, args, meta))  # from parameters and constants only
+        if op in UNCOUNTED_MAC_OPS and self.counting:
+            self.uncounted[f'{op} in {where or "the top level"}'] = None
         if not tensors and not is_sequence(meta) and not isinstance(meta, TensorMetadata):
             return NOT_TENSOR
         rule = CHANNEL_OPS.get(op)
@@ -159,6 +180,25 @@ class Propagation:
         if rule is not None:
             return rule(self, op, x, args, kwargs, meta, where)
         return self.unknown(f'{op}', where, args, meta)
+
+    def adopt(self, value: Any, like: TracedTensor) -> Optional[TracedTensor]:
+        """``value`` with the channels of ``like``, where it is a parameter whose last dim meets them there (a
+        ViT's position embedding added to its tokens, its cls token concatenated with them, a layer scale): the
+        parameter is recorded, sliced with those channels, under the module that holds it. None otherwise."""
+        last = len(like.shape) - 1
+        if not isinstance(value, TracedConst) or value.source is None or like.layout is None or \
+                like.channel_dim != last or value.shape[-1] != like.shape[last]:
+            return None
+        owner, _, tensor = value.source.path.rpartition('.')
+        known = self.layers.get(owner)
+        if known is not None and known.kind != 'parameter':
+            return None
+        self.record(owner, Layer(owner, 'parameter', like.layout, tensors=(tensor, ),
+                                 values_per_channel=value.source.per_channel, channels_last=True))
+        if known is not None and tensor not in known.tensors:
+            known.tensors += (tensor, )
+            known.values_per_channel += value.source.per_channel
+        return TracedTensor(value.shape, like.layout, len(value.shape) - 1)
 
     def unknown(self, what: str, where: str, args: Any, meta: Any) -> Any:
         """An operation the tracer cannot follow: an error inside the searched scope, otherwise the channels it

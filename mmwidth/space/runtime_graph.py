@@ -49,6 +49,7 @@ class _Recorder(TorchFunctionMode):
         self._is_leaf = is_leaf
         self._names = {id(m): name for name, m in root.named_modules()}
         self._attrs = {id(t): name for name, t in root.named_parameters()}
+        self._parameters = set(self._attrs.values())
         self._attrs.update({id(t): name for name, t in root.named_buffers()})
         self._nodes: Dict[int, fx.Node] = {}
         self._alive: List[torch.Tensor] = []  # keeps recorded tensors alive, so that their ids stay theirs
@@ -97,9 +98,12 @@ class _Recorder(TorchFunctionMode):
         self._alive.append(value)
         return node
 
-    def _depends_on_input(self, args: Any) -> bool:
+    def _follows(self, args: Any) -> bool:
+        """Whether an operation reads the input or a parameter: what a parameter goes through is recorded too (as
+        symbolic tracing does), so that the tracer can see a cls token expanded over the batch meet the tokens."""
         nodes = []
-        map_aggregate(args, lambda v: nodes.append(v) if isinstance(v, fx.Node) and v.op != 'get_attr' else None)
+        map_aggregate(args, lambda v: nodes.append(v) if isinstance(v, fx.Node) and (
+            v.op != 'get_attr' or v.target in self._parameters) else None)
         return bool(nodes)
 
     # --------------------------------------------------------------------------------------------- recording
@@ -139,7 +143,7 @@ class _Recorder(TorchFunctionMode):
             return
         graph_args = map_aggregate(args, self._arg)
         graph_kwargs = map_aggregate(kwargs, self._arg)
-        if not self._depends_on_input((graph_args, graph_kwargs)):
+        if not self._follows((graph_args, graph_kwargs)):
             self._arg_constants(out)
             return
         if method:
@@ -149,7 +153,7 @@ class _Recorder(TorchFunctionMode):
         self._bind(out, node)
 
     def _arg_constants(self, value: Any) -> None:
-        """Tensors computed from parameters and constants only are constants of the graph."""
+        """Tensors computed from buffers and constants only are constants of the graph."""
         map_aggregate(value, lambda v: self._arg(v) if isinstance(v, torch.Tensor) else None)
 
     # -------------------------------------------------------------------------------------------- module hooks
@@ -180,7 +184,8 @@ class _Recorder(TorchFunctionMode):
 
 def record_graph(root: nn.Module, inputs: torch.Tensor, is_leaf: Callable[[nn.Module, str], bool]) -> fx.Graph:
     """The graph of one call ``root(inputs)`` (run under ``no_grad``); leaf modules (``is_leaf``) are single
-    ``call_module`` nodes. Tensors computed without the input become buffers of ``root`` read by ``get_attr``.
+    ``call_module`` nodes. Tensors computed from neither the input nor a parameter become buffers of ``root`` read
+    by ``get_attr``.
 
     Raises :class:`RuntimeTraceError` when the model itself raises, with the module it was in.
     """

@@ -25,10 +25,21 @@ class TracedTensor:
     channel_dim: int = 1
 
 
+@dataclass(frozen=True)
+class ParameterSource:
+    """The parameter whose last dim a constant's last dim is (``path`` from the traced model), and its number of
+    values per entry of that dim: a parameter that may be sliced with the channels it meets."""
+    path: str
+    per_channel: int
+
+
 @dataclass
 class TracedConst:
-    """A parameter or buffer read directly by the graph (``get_attr``), or a tensor computed from them only."""
+    """A parameter or buffer read directly by the graph (``get_attr``), or a tensor computed from them only;
+    ``source`` where its last dim is a parameter's that element-wise ops and token concatenation may align with
+    traced channels (a ViT's cls token and position embedding)."""
     shape: torch.Size
+    source: Optional[ParameterSource] = None
 
 
 class _NotTensor:

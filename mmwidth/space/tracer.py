@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 from torch import nn
 
+from ..layers import layer_type
 from ..utils.model_call import WHOLE_FORWARD, loss_path_heads
 from .capture import capture, capture_entry
 from .channel_graph import ChannelGraph, ChannelGroup, Segment
@@ -128,7 +129,7 @@ def _finish(model: nn.Module, input_shape: Tuple[int, ...], state: Propagation, 
                                    fixed_reason=fixed[0] if fixed else None, blocks=rec.blocks))
     add_members(groups, layers)
     name_groups(groups, [store.records[r] for r in roots])
-    layer_params = {id(p) for name in state.layers for p in modules[name].parameters(recurse=False)}
+    layer_params = {id(p) for layer in layers for p in layer_type(layer.kind).parameters(modules[layer.name], layer)}
     other_params = {name: p.numel() for name, p in model.named_parameters() if id(p) not in layer_params}
     return ChannelGraph(groups, layers, input_shape, other_params=other_params, entry=entry,
                         extra_entries=tuple(extra_entries), uncounted=tuple(state.uncounted))

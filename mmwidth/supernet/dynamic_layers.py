@@ -8,12 +8,13 @@ statistics, a depthwise conv's ``groups`` and a layer norm's ``normalized_shape`
 index sets. Contiguous index sets give views, others gather. State dicts, optimisers and ``.to()`` still see the
 full tensors.
 """
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 import torch
 from torch import nn
 
-from ..layers.base import DynamicLayerMixin, layer_type_of
+from ..layers.base import ChannelLayer, DynamicLayerMixin, layer_type, layer_type_of
+from ..space.channel_graph import Layer
 from ..sharing.index_sets import IndexSet
 from .gradient_buffers import zero_gradient
 
@@ -62,25 +63,29 @@ def take_weight(weight: torch.Tensor, out_index: IndexSet, in_index: IndexSet, c
     return _WeightBlock.apply(weight, out_index, in_index)
 
 
-_dynamic_classes: Dict[type, type] = {}
+_dynamic_classes: Dict[Tuple[type, str], type] = {}
 
 
-def dynamic_class(base: Type[nn.Module]) -> type:
-    """The dynamic subclass of a layer class that a registered family owns (one per class, so it is stable)."""
-    if base not in _dynamic_classes:
-        family = layer_type_of(base)
-        if family is None:
-            raise TypeError(f'{base.__name__} has no dynamic version: no family in CHANNEL_LAYERS owns it')
-        _dynamic_classes[base] = type(f'Dynamic{base.__name__}', (family.dynamic_form(base), base),
-                                      dict(mmwidth_base=base))
-    return _dynamic_classes[base]
+def dynamic_class(base: Type[nn.Module], family: ChannelLayer) -> type:
+    """The dynamic subclass of a layer class for a family's records (one per class and family, so it is
+    stable)."""
+    key = (base, family.kind)
+    if key not in _dynamic_classes:
+        _dynamic_classes[key] = type(f'Dynamic{base.__name__}', (family.dynamic_form(base), base),
+                                     dict(mmwidth_base=base))
+    return _dynamic_classes[key]
 
 
-def make_dynamic(module: nn.Module, depthwise: bool = False) -> nn.Module:
-    """Turns ``module`` into its dynamic version in place (same parameters, same forward)."""
+def make_dynamic(module: nn.Module, layer: Optional[Layer] = None) -> nn.Module:
+    """Turns ``module`` into the dynamic version its traced record ``layer`` needs, in place (same parameters,
+    same forward); without a record, the version of the family that owns its class, as a layer of its own."""
+    family = layer_type(layer.kind) if layer is not None else layer_type_of(module)
+    if family is None:
+        raise TypeError(f'{type(module).__name__} has no dynamic version: no family in CHANNEL_LAYERS owns it')
     if not isinstance(module, DynamicLayerMixin):
-        module.__class__ = dynamic_class(type(module))
-    module.mmwidth_depthwise = depthwise
+        module.__class__ = dynamic_class(type(module), family)
+    if layer is not None:
+        family.attach(module, layer)
     return module
 
 

@@ -62,7 +62,7 @@ class DynamicSupernet:
         found = []
         for layer in self._layers:
             module = self.model.get_submodule(layer.name)
-            found.append((make_dynamic(module, layer.depthwise) if not isinstance(module, DynamicLayerMixin)
+            found.append((make_dynamic(module, layer) if not isinstance(module, DynamicLayerMixin)
                           else module, layer))
         return found
 

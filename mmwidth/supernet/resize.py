@@ -49,4 +49,4 @@ def resize_layers(model: nn.Module, graph: ChannelGraph, channels: Dict[int, int
         like = next(itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False)), None)
         fresh = {} if like is None else {name: like.new_empty(shape) for name, shape in shapes.items()}
         set_layer_tensors(module, layer, fresh, channels=inputs)
-        family.reset(module)
+        family.reset(module, layer)

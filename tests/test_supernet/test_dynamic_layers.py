@@ -3,6 +3,7 @@ statistics in place."""
 import torch
 from torch import nn
 
+from mmwidth.space.channel_graph import Layer
 from mmwidth.supernet.dynamic_layers import make_dynamic, make_static
 
 
@@ -34,7 +35,7 @@ def test_conv_gathers_arbitrary_channels():
 
 
 def test_depthwise_conv_uses_its_channels_as_groups():
-    conv = make_dynamic(nn.Conv2d(6, 6, 3, padding=1, groups=6), depthwise=True)
+    conv = make_dynamic(nn.Conv2d(6, 6, 3, padding=1, groups=6), Layer('conv', 'conv', (), depthwise=True))
     conv.mmwidth_out = torch.tensor([1, 4])
     assert conv.groups == 2 and conv.weight.shape == (2, 1, 3, 3)
     assert conv(torch.randn(1, 2, 4, 4)).shape == (1, 2, 4, 4)

@@ -70,14 +70,15 @@ def metadata(trace: Any, op: str, x: Optional[TracedTensor], args: tuple, kwargs
 def binary(trace: Any, op: str, x: Optional[TracedTensor], args: tuple, kwargs: dict, meta: Any,
            where: str) -> TracedTensor:
     """Element-wise products and sums tie the channels of their full-width operands (a residual add names its
-    group's site); an operand that varies along the channels without a traced layout fixes them."""
+    group's site); a parameter along channels-last ones is sliced with them (:meth:`adopt`); any other operand
+    that varies along the channels without a traced layout fixes them."""
     shape = meta.shape
     tensors = [a for a in args if isinstance(a, TracedTensor) and a.layout is not None and len(a.shape) == len(shape)]
     dim = tensors[0].channel_dim if tensors else 1
     full = [t for t in tensors if t.channel_dim == dim and len(shape) >= 2 and t.shape[dim] == shape[dim] > 1]
     for arg in args:
         if isinstance(arg, (TracedConst, TracedTensor)) and not any(arg is t for t in full) and \
-                _per_channel(arg.shape, shape, dim):
+                _per_channel(arg.shape, shape, dim) and not (full and trace.adopt(arg, full[0])):
             trace.groups.fix_value(args, f'scaled by a per-channel tensor in {where}')
     if not full:
         return TracedTensor(shape, tensors[0].layout if tensors else None, dim)

@@ -15,9 +15,13 @@ SPLIT_OPS = frozenset({'chunk', 'split', 'unbind', 'tensor_split'})
 def cat(trace: Any, op: str, x: Optional[TracedTensor], args: tuple, kwargs: dict, meta: Any,
         where: str) -> Any:
     """Concatenation along the channels joins the layouts; along another dimension (or stacking into a new
-    one) every part must have the same channels."""
+    one) every part must have the same channels; a parameter joined along another dimension to channels-last
+    ones (a ViT's cls token before its patch tokens) is sliced with them."""
     items = args[0]
     dim = kwargs.get('dim', args[1] if len(args) > 1 else 0)
+    like = next((t for t in items if isinstance(t, TracedTensor) and t.layout is not None), None)
+    if like is not None and op != 'stack' and normal_dim(dim, len(meta.shape)) != like.channel_dim:
+        items = [(trace.adopt(t, like) or t) if isinstance(t, TracedConst) else t for t in items]
     if any(not isinstance(t, TracedTensor) for t in items):
         return trace.unknown(f'{op} of tensors without traced channels', where, args, meta)
     if op != 'stack' and isinstance(dim, int):
