@@ -80,7 +80,7 @@ class ModulatedDeformConvLayer(ChannelLayer):
         dcn.out_channels = dcn.weight.shape[0]
         dcn.in_channels = dcn.weight.shape[1] * dcn.groups
 
-    def reset(self, dcn: ModulatedDeformConv2d) -> None:
+    def reset(self, dcn: ModulatedDeformConv2d, layer: Layer) -> None:
         dcn.init_weights()
 
     def add_costs(self, layer: Layer, blocks: Sequence[int], macs: np.ndarray, params: np.ndarray) -> None:

@@ -49,6 +49,7 @@ GROUPS = {
     'ResNet-18': 12,  # mmdet's, in the digits detectors: 8 block widths, 4 tied stage widths (with the stem)
     'CBMResNet': 7,
     'CBMMobileNet': 7,
+    'VisionTransformer': 9,  # the embedding width, 4 attention inner widths, 4 MLP hidden widths
 }
 CBM_SPACES = dict(CBMResNet='resnet', CBMMobileNet='mobilenet')
 
