@@ -132,4 +132,3 @@ class ConvLayer(ChannelLayer):
         if role == 'depthwise':
             return row_statistics(weight[span].flatten(1))
         return weight_summary(weight, role, span, channels)
-

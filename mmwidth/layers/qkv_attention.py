@@ -140,4 +140,3 @@ class QKVAttentionLayer(ChannelsLastLayer):
     def count_macs(self, attn: MultiheadAttention, inputs: tuple, output: Any) -> int:
         tokens = inputs[0].shape[1]
         return 2 * tokens * tokens * attn.embed_dims
-
