@@ -7,7 +7,8 @@ never imports mmdet).
 Three registries are mmwidth's own: ``CHANNEL_LAYERS`` holds one :class:`~mmwidth.layers.ChannelLayer` per layer
 family (conv, linear, norms, attention, parameters: how each is traced, made dynamic, sliced, resized and
 counted), ``CHANNEL_OPS`` the tracing rule of every tensor operation by name; ``LATENCY_RUNTIMES`` holds the
-runtimes latency is measured on (:mod:`mmwidth.latency.runtimes`). A user's layer type, op or runtime is one registered class or function.
+runtimes latency is measured on (:mod:`mmwidth.latency.runtimes`). A user's layer type, op or runtime is one
+registered class or function.
 """
 from typing import List
 
