@@ -160,7 +160,7 @@ class LatencyTable:
 
     def quadratic_form(self, samples: int = 4096, seed: int = 0) -> np.ndarray:
         """The predicted latency fitted by a quadratic form ``v' Q v`` in ``v = [1, widths / blocks]`` (the
-        block rows of :class:`~mmwidth.estimators.resource_estimator.ResourceEstimator`'s forms), by least
+        block rows of :class:`~mmwidth.space.resource_estimator.ResourceEstimator`'s forms), by least
         squares over ``samples`` subnets drawn uniformly from the choices: what a prior over widths aims with."""
         names = self.space.names
         generator = np.random.default_rng(seed)

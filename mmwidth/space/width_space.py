@@ -8,7 +8,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 from torch import nn
 
-from ..estimators.resource_estimator import ResourceEstimator
+from .resource_estimator import ResourceEstimator
 from ..utils.errors import ConfigError, WidthSearchError
 from .channel_graph import ChannelGraph, ChannelGroup
 from .tracer import ChannelTracer
@@ -113,8 +113,8 @@ class WidthSpace:
         sizes = flops_sensitive_bin_sizes(self.estimator, self.full(), **flops_bins) if flops_bins else {}
         edges = edges or {}
         self.edges: Dict[str, List[int]] = {
-            g.name: list(edges[g.name]) if g.name in edges else bin_edges(g.channels, ratios, bins, sizes.get(g.name),
-                                                                            divisor, g.blocks) for g in self.groups}
+            g.name: list(edges[g.name]) if g.name in edges else
+            bin_edges(g.channels, ratios, bins, sizes.get(g.name), divisor, g.blocks) for g in self.groups}
         self.choices: Dict[str, List[int]] = {
             name: channel_choices(edges, min_bins, max_bins) for name, edges in self.edges.items()}
         fix = dict.fromkeys(fix) if fix is not None and not isinstance(fix, Mapping) else dict(fix or {})

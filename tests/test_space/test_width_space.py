@@ -1,10 +1,22 @@
 """Width choices, tying and fixing groups by name, and subnet checks."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import build_package_model
 
 from mmwidth.space.width_space import SubnetError, WidthSpace, bin_edges, channel_choices
 from mmwidth.utils.errors import ConfigError
+
+
+def test_space_imports_no_estimators():
+    """The space sits below :mod:`mmwidth.estimators` (which counts built models against its forms): importing
+    the width space, in a fresh interpreter, loads no estimators module, directly or through the layer families."""
+    check = ('import sys, mmwidth.space.width_space; '
+             'print([m for m in sys.modules if m.startswith("mmwidth.estimators")])')
+    result = subprocess.run([sys.executable, '-c', check], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == '[]'
 
 
 def test_bin_edges_and_choices():

@@ -12,6 +12,9 @@ a whole population of candidates is evaluated by one matrix product. A group spl
 convs, group norms) enters the form as its number of block rows ``w / b``: a grouped conv's
 ``C_out * C_in / groups`` is then an integer coefficient times ``(C_out / b_out) (C_in / b_in)``, since its
 groups divide ``b_out``.
+
+The forms read only the graph and the layer families, and the width space needs them to place FLOPs-sensitive
+bins, so they live beside it; :mod:`mmwidth.estimators` counts built models against them and sits above the space.
 """
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -19,7 +22,7 @@ import numpy as np
 import torch
 
 from ..layers import layer_type
-from ..space.channel_graph import ChannelGraph, Layer
+from .channel_graph import ChannelGraph, Layer
 
 
 class ResourceEstimator:
