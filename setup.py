@@ -31,6 +31,7 @@ setup(
         'mim': read_requirements('mminstall.txt'),
         'tests': read_requirements('tests.txt'),
         'seg': read_requirements('seg.txt'),
+        'pose': read_requirements('pose.txt'),
         'latency': read_requirements('latency.txt'),
     },
     license='Apache License 2.0',

@@ -6,8 +6,8 @@
 # Idempotent: a stamp records a hash of everything that decides what gets installed; when it matches, the
 # script returns at once. Extra wheel folders (e.g. a prebuilt mmcv) can be offered to pip through
 # MMWIDTH_FIND_LINKS="dir1 dir2"; without them mmcv is built from source (~20-30 min on 2 cores, then cached
-# by pip). Optional extras for other OpenMMLab codebases: MMWIDTH_EXTRAS=seg (mmsegmentation; tests that need
-# it skip without it).
+# by pip). Optional extras for other OpenMMLab codebases: MMWIDTH_EXTRAS=seg (mmsegmentation), pose (mmpose),
+# or seg,pose; tests that need them skip without them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,6 +49,14 @@ if ! "$VENV/bin/python" -c "import mmcv.ops" >/dev/null 2>&1; then
     log "mmcv 2.1.0 with compiled ops (a prebuilt wheel is used when offered; else ~20-30 min of compiling)"
     MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "${PIP[@]}" --no-build-isolation mmcv
+fi
+
+# xtcocotools (mmpose's COCO tools) publishes wheels built against numpy 1, which fail to import under numpy 2:
+# build it from source against this environment's numpy before the pose extra asks for it (~10 s).
+if [[ ",$EXTRAS," == *",pose,"* ]] && ! "$VENV/bin/python" -c "import xtcocotools._mask" >/dev/null 2>&1; then
+    log "xtcocotools from source (the pose extra)"
+    "${PIP[@]}" cython numpy
+    "${PIP[@]}" --no-build-isolation --no-binary xtcocotools xtcocotools
 fi
 
 log "OpenMMLab stack + mmwidth (editable) + extras: $EXTRAS"
