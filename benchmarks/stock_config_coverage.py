@@ -1,12 +1,13 @@
 """How many stock OpenMMLab configs trace and verify: for each config of a list, the width space (groups,
 searchable groups, traced entries) and ``verify_subnets`` with one random subnet for the left, right and random
-sharing patterns, each config in its own process (a crash or a hang costs one row). Prints a table and the pass
-rate; ``--out`` keeps one JSON line per config and skips the configs already there (a killed run resumes). A
-config of a codebase that is not installed (mmseg: the optional ``[seg]`` extra) is skipped, with the reason, and
-not counted.
+sharing patterns, each config in its own process (a crash or a hang costs one row). Prints a table with each
+config's wall time and the pass rate; ``--out`` keeps one JSON line per config and skips the configs already there
+(a killed run resumes). A config of a codebase that is not installed (mmseg, mmpose: the optional ``[seg]`` and
+``[pose]`` extras) is skipped, with the reason, and not counted.
 
     python benchmarks/stock_config_coverage.py LIST [--out rows.jsonl] [--timeout 600]
     python benchmarks/stock_config_coverage.py benchmarks/stock_configs_seg.txt   # mmseg's, with .[seg] installed
+    python benchmarks/stock_config_coverage.py benchmarks/stock_configs_pose.txt  # mmpose's, with .[pose] installed
 
 LIST has one config a line: ``PACKAGE RELATIVE_PATH C,H,W`` (e.g. ``mmdet faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
 3,64,64``), the path relative to the package's shipped ``.mim/configs``.
@@ -17,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ONE_CONFIG = r'''
@@ -38,11 +40,13 @@ def run_one(package: str, relative: str, shape: str, timeout: int) -> dict:
     row = dict(config=f'{package}:{relative}', shape=shape)
     if importlib.util.find_spec(package) is None:
         return dict(row, verify=f'skipped: {package} is not installed')
+    start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, '-c', ONE_CONFIG, package, relative, shape], capture_output=True,
                               text=True, timeout=timeout, env=dict(os.environ))
     except subprocess.TimeoutExpired:
         return dict(row, verify=f'timeout after {timeout} s')
+    row['seconds'] = round(time.perf_counter() - start, 1)
     lines = [line for line in done.stdout.splitlines() if line.startswith('ROW ')]
     if lines:
         return dict(row, **json.loads(lines[-1][4:]))
@@ -69,14 +73,15 @@ def main():
         if args.out:
             with open(args.out, 'a') as f:
                 f.write(json.dumps(rows[-1]) + '\n')
-    print('| config | entries | groups | searchable | verify |\n|---|---|---|---|---|')
+    print('| config | entries | groups | searchable | verify | seconds |\n|---|---|---|---|---|---|')
     for row in rows:
         print(f"| {row['config']} | {' + '.join(row.get('entries', []))} | {row.get('groups', '')} | "
-              f"{row.get('searchable', '')} | {row['verify']} |")
+              f"{row.get('searchable', '')} | {row['verify']} | {row.get('seconds', '')} |")
     counted = [row for row in rows if not row['verify'].startswith('skipped')]
     passed = sum(row['verify'] == 'ok' for row in counted)
-    print(f'\n{passed} of {len(counted)} configs trace and verify ({100 * passed / max(len(counted), 1):.0f}%)'
-          + (f'; {len(rows) - len(counted)} skipped' if len(counted) < len(rows) else ''))
+    seconds = sum(row.get('seconds', 0) for row in counted)
+    print(f'\n{passed} of {len(counted)} configs trace and verify ({100 * passed / max(len(counted), 1):.0f}%) in '
+          f'{seconds / 60:.1f} min' + (f'; {len(rows) - len(counted)} skipped' if len(counted) < len(rows) else ''))
 
 
 if __name__ == '__main__':

@@ -23,9 +23,10 @@ CONFIG_FILE_ERRORS = (SyntaxError, NameError, ImportError, OSError, KeyError, Va
 BUILD_MISTAKES = (KeyError, TypeError, ValueError)
 BUILD_MODULES = ('mmengine/registry/', 'mmengine/runner/runner.py')
 
-# Transforms that decide the network input size, with the key holding that size.
+# Transforms that decide the network input size, with the key holding that size (mmpose's affine crops too).
 SIZE_TRANSFORMS = (('CenterCrop', 'crop_size'), ('RandomCrop', 'crop_size'), ('RandomResizedCrop', 'scale'),
-                   ('Resize', 'scale'), ('ResizeEdge', 'scale'), ('RandomResize', 'scale'))
+                   ('Resize', 'scale'), ('ResizeEdge', 'scale'), ('RandomResize', 'scale'),
+                   ('TopdownAffine', 'input_size'))
 
 
 class DictAction(MMEngineDictAction):
@@ -148,16 +149,23 @@ def _size_of(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
     return None
 
 
+def _codec_size(model_cfg: dict) -> Optional[Tuple[int, int]]:
+    """(height, width) of the input an mmpose model's head decodes its keypoints against: the ``input_size``
+    (w, h) of its codec (``head.decoder``), which the model is built for whatever pipeline feeds it."""
+    codec = (model_cfg.get('head') or {}).get('decoder')
+    size = codec.get('input_size') if isinstance(codec, dict) else None
+    return None if size is None else (int(size[1]), int(size[0]))
+
+
 def infer_input_shape(cfg: Config) -> Tuple[int, int, int]:
-    """(C, H, W) of the task: the width space's ``input_shape`` if given, else the data pipeline's size."""
+    """(C, H, W) of the task: the width space's ``input_shape`` if given, else the size of the model's codec
+    (mmpose), else the data pipeline's size."""
     for holder in (cfg.model.get('width_space') or {}, cfg.get('width_space') or {}):
         if holder.get('input_shape'):
             return tuple(holder['input_shape'])
-    for pipeline in _pipelines(cfg):
-        size = _size_of(pipeline)
-        if size is not None:
-            return (3, ) + size
-    return (3, 224, 224)
+    sizes = [_codec_size(cfg.model)] + [_size_of(pipeline) for pipeline in _pipelines(cfg)]
+    size = next((size for size in sizes if size is not None), None)
+    return (3, 224, 224) if size is None else (3, ) + size
 
 
 def parse_input_shape(values: Union[None, Sequence[int]]) -> Optional[Tuple[int, int, int]]:
