@@ -152,7 +152,8 @@ def _size_of(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
 def _codec_size(model_cfg: dict) -> Optional[Tuple[int, int]]:
     """(height, width) of the input an mmpose model's head decodes its keypoints against: the ``input_size``
     (w, h) of its codec (``head.decoder``), which the model is built for whatever pipeline feeds it."""
-    codec = (model_cfg.get('head') or {}).get('decoder')
+    head = model_cfg.get('head')
+    codec = head.get('decoder') if isinstance(head, dict) else None
     size = codec.get('input_size') if isinstance(codec, dict) else None
     return None if size is None else (int(size[1]), int(size[0]))
 
