@@ -191,7 +191,7 @@ class Propagation:
             return None
         owner, _, tensor = value.source.path.rpartition('.')
         known = self.layers.get(owner)
-        if known is not None and known.kind != 'parameter':
+        if known is not None and not known.tensors:  # its holder is a traced layer: its family owns its tensors
             return None
         self.record(owner, Layer(owner, 'parameter', like.layout, tensors=(tensor, ),
                                  values_per_channel=value.source.per_channel, channels_last=True))
