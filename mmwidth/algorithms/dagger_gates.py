@@ -179,22 +179,23 @@ class ChannelGating:
         graph = space.graph
         names = {graph.index[name]: name for name in space.names}
         # (layer, the groups of its output channels with their sizes, whether its channels are its last dim)
-        self.outputs: List[Tuple[str, List[Tuple[Optional[str], int]], bool]] = []
+        self.outputs: List[Tuple[Layer, List[Tuple[Optional[str], int]]]] = []
         for layer in graph.layers:
             parts = [(names.get(seg.group), graph.groups[seg.group].channels) for seg in output_segments(layer)]
-            if any(name is not None for name, _ in parts):
-                self.outputs.append((layer.name, parts, layer.channels_last))
+            if any(name is not None for name, _ in parts) and layer_type(layer.kind).gates_output:
+                self.outputs.append((layer, parts))
 
     @contextmanager
     def applied(self, gates: Dict[str, torch.Tensor]) -> Iterator[None]:
         """Gates ``{group: (channels, )}`` on the model's outputs for the duration of the block."""
         handles = []
-        for layer_name, parts, channels_last in self.outputs:
+        for layer, parts in self.outputs:
             like = next(iter(gates.values()))
             vector = torch.cat([gates[name] if name is not None else like.new_ones(channels)
                                 for name, channels in parts])
-            module = self.model.get_submodule(layer_name)
-            handles.append(module.register_forward_hook(_multiplier(vector, channels_last)))
+            module = self.model.get_submodule(layer.name)
+            handles.append(module.register_forward_hook(
+                _multiplier(layer_type(layer.kind).output_gate(layer, vector), layer.channels_last)))
         try:
             yield
         finally:

@@ -67,12 +67,15 @@ class ChannelLayer:
         input_dim: the dim of an input tensor that holds its channels (1, or -1 for channels-last layers).
         timed: whether a latency table times its records' modules on their own (not where the module's call
             runs other records' layers too, or computes nothing).
+        gates_output: whether its module's output carries the channels of its record's output (Dagger gates
+            them there), not where the record stands for tensors the module only reads (a ViT's tokens).
     """
     kind = ''
     module_types: Tuple[type, ...] = ()
     dynamic_mixin: type = DynamicLayerMixin
     input_dim = 1
     timed = True
+    gates_output = True
 
     # ---------------------------------------------------------------------------------------------- tracing
     def trace(self, trace: Any, name: str, module: nn.Module, x: Any, meta: Any, inputs: tuple) -> Any:
@@ -138,6 +141,10 @@ class ChannelLayer:
         return 0
 
     # ----------------------------------------------------------------------------------------------- Dagger
+    def output_gate(self, layer: Layer, gates: torch.Tensor) -> torch.Tensor:
+        """The multiplier of its module's output for ``gates`` on the channels of its output groups."""
+        return gates
+
     def summary(self, module: nn.Module, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         """Per-channel statistics ``(channels, features of role)`` of the weights of ``channels`` of its
         channels, for Dagger: ``role`` 'out' (its output rows) or its :meth:`role` (its inputs at ``span``)."""

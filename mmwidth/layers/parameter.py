@@ -37,6 +37,7 @@ class ParameterLayer(ChannelsLastLayer):
     kind = 'parameter'
     dynamic_mixin = DynamicParametersMixin
     timed = False  # its module is the whole model part that holds it, and it computes nothing
+    gates_output = False  # the holder's output is not these tensors: the layers they reach are gated
 
     def attach(self, module: nn.Module, layer: Layer) -> None:
         module.mmwidth_tensors = layer.tensors

@@ -69,6 +69,10 @@ class QKVProjectionLayer(ChannelsLastLayer):
         add_pair_costs(layer, blocks, macs, params)
         params[0, layer.output + 1] += 2 * int(layer.has_bias) * blocks[layer.output]
 
+    def output_gate(self, layer: Layer, gates: torch.Tensor) -> torch.Tensor:
+        """A closed inner channel's q, k and v: q k^T and the value it carries then leave it out."""
+        return gates.repeat(3)
+
     def summary(self, linear: nn.Linear, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         weight = linear._parameters['weight']
         if role == 'out':  # a channel's q, k and v rows together
@@ -89,6 +93,7 @@ class QKVAttentionLayer(ChannelsLastLayer):
     module_types = (MultiheadAttention, )
     dynamic_mixin = DynamicQKVAttentionMixin
     timed = False  # its call runs its qkv and proj layers too
+    gates_output = False  # its output is proj's channels; its inner ones are gated at qkv
 
     def trace(self, trace: Any, name: str, attn: MultiheadAttention, x: TracedTensor, meta: Any,
               inputs: tuple) -> Any:

@@ -13,6 +13,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
+from mmwidth.algorithms.dagger_gates import ChannelGating
 from mmwidth.apis.analysis import verify_model_subnets
 from mmwidth.estimators.counter import count_per_module
 from mmwidth.export.static_model import export_static_model
@@ -89,3 +90,22 @@ def test_a_digits_vit_supernet_trains_bcnet_steps_and_exports_a_plain_smaller_vi
         dynamic = model.architecture(images)
     with torch.no_grad():
         torch.testing.assert_close(static(images), dynamic)
+
+
+def test_dagger_gates_close_the_q_k_and_v_of_an_attention_inner_channel():
+    """A closed inner channel closes its q, k and v rows; the tokens' record and the heads' record have no output
+    of their own to gate. (The gated network is not the export without the channel: attention scales its logits
+    by the head dim in use, which removing dims changes.)"""
+    torch.manual_seed(0)
+    model = classifier('VisionTransformer').eval()
+    space = WidthSpace.from_model(model, (3, 16, 16))
+    inner = 'backbone.layers.0.attn.qkv'
+    closed = torch.tensor([1, 2, 9, 10, 17, 18, 25, 26])  # the same 2 of every head's 8 dims
+    gates = {name: torch.ones(channels) for name, channels in space.full().items()}
+    gates[inner][closed] = 0
+    seen = {}
+    with torch.no_grad(), ChannelGating(model, space).applied(gates):
+        model.get_submodule(inner).register_forward_hook(lambda m, args, out: seen.update(qkv=out))
+        assert torch.isfinite(model(torch.randn(2, 3, 16, 16))).all()
+    rows = seen['qkv'].abs().amax((0, 1)).view(3, EMBED)  # q, k, v of each inner channel
+    assert torch.equal(rows == 0, (gates[inner] == 0).expand(3, EMBED))
