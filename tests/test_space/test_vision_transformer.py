@@ -109,3 +109,37 @@ def test_dagger_gates_close_the_q_k_and_v_of_an_attention_inner_channel():
         assert torch.isfinite(model(torch.randn(2, 3, 16, 16))).all()
     rows = seen['qkv'].abs().amax((0, 1)).view(3, EMBED)  # q, k, v of each inner channel
     assert torch.equal(rows == 0, (gates[inner] == 0).expand(3, EMBED))
+
+
+class LayerScale(torch.nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.gamma = torch.nn.Parameter(torch.rand(channels) + 0.5)
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+class ScaledMLP(torch.nn.Module):
+    """Tokens through an MLP whose hidden channels a layer scale multiplies (channels last)."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = torch.nn.Conv2d(3, 16, 4, stride=4)
+        self.fc1, self.scale, self.fc2 = torch.nn.Linear(16, 32), LayerScale(32), torch.nn.Linear(32, 16)
+        self.head = torch.nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = x + self.fc2(self.scale(self.fc1(x)))
+        return self.head(x.mean(1))
+
+
+def test_a_channels_last_layer_scale_is_sliced_with_the_channels_it_scales():
+    model = ScaledMLP()
+    space = WidthSpace.from_model(model, (3, 8, 8))
+    assert space.names == ['residual', 'fc1'] and 'scale:gamma' in space.graph.group('fc1').members
+    rows = verify_model_subnets(model, space, [space.smallest()], num_random=1)
+    assert all(row['ok'] for row in rows), rows
+    static = export_static_model(model, space, subnet_index_sets(space.full(), dict(space.full(), fc1=8), 'right'))
+    torch.testing.assert_close(static.scale.gamma, model.scale.gamma[-8:])
