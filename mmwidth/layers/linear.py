@@ -37,7 +37,9 @@ class LinearLayer(ChannelsLastLayer):
     def trace(self, trace: Any, name: str, linear: nn.Linear, x: TracedTensor, meta: Any,
               inputs: tuple) -> TracedTensor:
         last = len(x.shape) - 1
-        tokens = int(torch.Size(x.shape[1:-1]).numel())
+        # every position but the last dim's: the trace runs a batch of one, so dim 0 holds only what a model folds
+        # into the batch (a Swin block's windows)
+        tokens = int(torch.Size(x.shape[:-1]).numel())
         common = dict(macs_coef=tokens, weight_per_pair=1, has_bias=linear.bias is not None)
         if x.channel_dim == last:
             out = trace.output_group(name, linear.out_features)
@@ -65,8 +67,8 @@ class LinearLayer(ChannelsLastLayer):
         add_pair_costs(layer, blocks, macs, params)
 
     def count_macs(self, linear: nn.Linear, inputs: tuple, output: torch.Tensor) -> int:
-        """in_features products per output element."""
-        return output[0].numel() * linear.weight.shape[1]
+        """in_features products per output element (of a batch of one: windows folded into it count)."""
+        return output.numel() * linear.weight.shape[1]
 
     def summary(self, linear: nn.Linear, layer: Layer, role: str, span: slice, channels: int) -> torch.Tensor:
         return weight_summary(linear._parameters['weight'], role, span, channels)

@@ -1,5 +1,5 @@
 """Attention with a stacked q/k/v projection and an output projection of their own (mmpretrain's
-``MultiheadAttention``: ViT, DeiT).
+``MultiheadAttention``: ViT, DeiT; its ``WindowMSA``: Swin).
 
 The module is traced as one call that records three layers: ``qkv`` (a linear layer from the input channels to
 three copies of the attention's inner width, kind 'qkv_projection'), the attention itself (its matmuls over the
@@ -8,17 +8,18 @@ the inner width is a group of its own, searchable apart from the residual stream
 join. It is split into ``num_heads`` blocks: every head keeps the same number of dims at the same positions
 (per-head dims kept equal across heads, not whole heads dropped), because the attention kernel takes one head
 dim for all heads, and the group's blocks already make every sharing pattern select the same positions in each
-block. The head count stays, so a narrower attention keeps its number of heads.
+block. The head count stays, so a narrower attention keeps its number of heads. ``WindowMSA`` splits its input
+width into heads (it reads it from its input), so its inner width is its input's group.
 
 MACs (the FLOPs convention of conv and linear layers: one multiply-accumulate each): ``qkv`` ``3 N C E`` and
-``proj`` ``N E C'`` over ``N`` tokens, and the two matmuls ``q k^T`` and ``softmax(.) v``, ``N^2 E`` each;
-softmax, scaling and dropout are not counted.
+``proj`` ``N E C'`` over ``N`` tokens, and the two matmuls ``q k^T`` and ``softmax(.) v``, ``N^2 E`` each (times
+the windows of a window attention); softmax, scaling, the relative position bias and dropout are not counted.
 """
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
-from mmpretrain.models.utils.attention import MultiheadAttention
+from mmpretrain.models.utils.attention import MultiheadAttention, WindowMSA
 from torch import nn
 
 from ..registry import CHANNEL_LAYERS
@@ -90,31 +91,40 @@ class DynamicQKVAttentionMixin(DynamicLayerMixin):
 @CHANNEL_LAYERS.register_module(name='qkv_attention')
 class QKVAttentionLayer(ChannelsLastLayer):
     kind = 'qkv_attention'
-    module_types = (MultiheadAttention, )
+    module_types = (MultiheadAttention, WindowMSA)
     dynamic_mixin = DynamicQKVAttentionMixin
     timed = False  # its call runs its qkv and proj layers too
     gates_output = False  # its output is proj's channels; its inner ones are gated at qkv
 
     def trace(self, trace: Any, name: str, attn: MultiheadAttention, x: TracedTensor, meta: Any,
               inputs: tuple) -> Any:
-        """Tokens ``(B, N, C)`` with their channels last; the output is ``proj``'s channels."""
+        """Tokens ``(B, N, C)`` with their channels last (``B``: the windows of a window attention, the trace
+        running one image); the output is ``proj``'s channels."""
         if len(x.shape) != 3 or x.channel_dim != 2:
             return trace.unknown(f'{type(attn).__name__} on channels that are not the last dim of (B, N, C)', name,
                                  inputs, meta)
-        if attn.v_shortcut or not isinstance(attn.gamma1, nn.Identity):
+        windowed = isinstance(attn, WindowMSA)
+        if not windowed and (attn.v_shortcut or not isinstance(attn.gamma1, nn.Identity)):
             return trace.unknown(f'{type(attn).__name__} with a value shortcut or a layer scale', name, inputs, meta)
-        tokens = int(x.shape[1])
+        if windowed and (len(x.layout) > 1 or x.layout[0].factor != 1):
+            return trace.unknown(f'{type(attn).__name__} on concatenated channels', name, inputs, meta)
+        windows, tokens = int(x.shape[0]), int(x.shape[1])
         qkv, proj = f'{name}.qkv', f'{name}.proj'
-        inner = trace.output_group(qkv, attn.embed_dims)
+        inner = x.layout[0].group if windowed else trace.output_group(qkv, attn.embed_dims)
         trace.groups.split_blocks((Segment(inner), ), attn.num_heads, f'the heads of {name}')
-        trace.record(qkv, Layer(qkv, 'qkv_projection', x.layout, output=inner, macs_coef=3 * tokens,
+        trace.record(qkv, Layer(qkv, 'qkv_projection', x.layout, output=inner, macs_coef=3 * windows * tokens,
                                 weight_per_pair=3, has_bias=attn.qkv.bias is not None, channels_last=True))
-        trace.record(name, Layer(name, self.kind, (Segment(inner), ), macs_per_channel=2 * tokens * tokens,
+        trace.record(name, Layer(name, self.kind, (Segment(inner), ), macs_per_channel=2 * windows * tokens * tokens,
                                  channels_last=True))
         out = trace.output_group(proj, attn.proj.out_features)
-        trace.record(proj, Layer(proj, 'linear', (Segment(inner), ), output=out, macs_coef=tokens,
+        trace.record(proj, Layer(proj, 'linear', (Segment(inner), ), output=out, macs_coef=windows * tokens,
                                  weight_per_pair=1, has_bias=attn.proj.bias is not None, channels_last=True))
         return TracedTensor(meta.shape, (Segment(out), ), 2)
+
+    def parameters(self, attn: nn.Module, layer: Layer) -> Iterator[nn.Parameter]:
+        """None: its terms count MACs only; a relative position bias table (one value per head) stays a fixed
+        parameter of its own."""
+        return iter(())
 
     def role(self, layer: Layer) -> str:
         return 'heads'
@@ -131,8 +141,9 @@ class QKVAttentionLayer(ChannelsLastLayer):
         return {}
 
     def set_channels(self, attn: MultiheadAttention, layer: Layer, channels: int) -> None:
-        attn.embed_dims, attn.head_dims = channels, channels // attn.num_heads
-        attn.input_dims = attn.qkv.in_features
+        attn.embed_dims = channels
+        if isinstance(attn, MultiheadAttention):  # a window attention reads its widths from its input
+            attn.head_dims, attn.input_dims = channels // attn.num_heads, attn.qkv.in_features
 
     def reset(self, attn: MultiheadAttention, layer: Layer) -> None:
         """Nothing of its own: its qkv and proj layers are reset as layers."""
@@ -143,5 +154,5 @@ class QKVAttentionLayer(ChannelsLastLayer):
         macs[0, seg.group + 1] += layer.macs_per_channel * blocks[seg.group]
 
     def count_macs(self, attn: MultiheadAttention, inputs: tuple, output: Any) -> int:
-        tokens = inputs[0].shape[1]
-        return 2 * tokens * tokens * attn.embed_dims
+        windows, tokens = inputs[0].shape[:2]  # of one image: the batch holds its windows
+        return 2 * windows * tokens * tokens * attn.embed_dims

@@ -15,7 +15,7 @@ from .capture import strip
 from .channel_graph import Layer
 from .groups import GroupStore
 from .ops.elementwise import PASSTHROUGH_MODULES, PASSTHROUGH_OPS
-from .ops.shape import follow_reshape
+from .ops.shape import follow_reshape, follow_unfold
 from .trace_values import NOT_TENSOR, ChannelTraceError, ParameterSource, TracedConst, TracedTensor, is_sequence
 
 # Ops that multiply-accumulate outside conv and linear modules: neither the estimator nor the counter counts them.
@@ -134,6 +134,8 @@ class Propagation:
             return family.trace(self, name, module, x, meta, args)
         if isinstance(module, nn.Flatten):
             return follow_reshape(self, x, meta, name)
+        if isinstance(module, nn.Unfold):
+            return follow_unfold(self, module, x, meta, name)
         if isinstance(module, PASSTHROUGH_MODULES):
             return TracedTensor(meta.shape, x.layout, x.channel_dim)
         return self.unknown(f'module type {type(module).__name__}', name, args, meta)

@@ -2,6 +2,8 @@
 import math
 from typing import Any
 
+from torch import nn
+
 from ..channel_graph import Segment
 from ..trace_values import TracedTensor, normal_dim
 from .base import channel_op
@@ -60,3 +62,24 @@ def permute(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, met
         return trace.unknown(f'{op} of dimensions computed at run time', where, args, meta)
     dims = [normal_dim(d, ndim) for d in dims]
     return TracedTensor(meta.shape, x.layout, dims.index(x.channel_dim))
+
+
+@channel_op('roll')
+def roll(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
+    """Rolling other dims (a shifted window's spatial cycle) keeps the channels; rolling them is a shuffle."""
+    dims = kwargs.get('dims', args[2] if len(args) > 2 else None)
+    dims = [dims] if isinstance(dims, int) else dims
+    if dims is None or not all(isinstance(d, int) for d in dims) or \
+            x.channel_dim in [normal_dim(d, len(x.shape)) for d in dims]:
+        return trace.unknown(f'{op} of the channels or of the flattened tensor', where, args, meta)
+    return TracedTensor(meta.shape, x.layout, x.channel_dim)
+
+
+def follow_unfold(trace: Any, unfold: nn.Unfold, x: TracedTensor, meta: Any, where: str) -> TracedTensor:
+    """``nn.Unfold`` lays each channel's ``kh x kw`` patch out consecutively along dim 1 (a patch merging's
+    sampler): each channel then owns that many features, as after a flatten."""
+    if x.channel_dim != 1 or len(x.shape) != 4:
+        return trace.unknown(f'{type(unfold).__name__} of channels that are not dim 1 of (B, C, H, W)', where,
+                             (x, ), meta)
+    k = meta.shape[1] // x.shape[1]
+    return TracedTensor(meta.shape, tuple(Segment(s.group, s.factor * k) for s in x.layout), 1)
