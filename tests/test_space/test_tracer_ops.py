@@ -335,8 +335,8 @@ def test_a_channel_axis_moved_off_dim_1_is_not_a_convs_input():
     assert space.to_dict()['uncounted'] == ['matmul in the top level']
 
 
-class RolledNet(nn.Module):
-    """``torch.roll`` along a spatial dim: an op the tracer has no rule for."""
+class FlippedNet(nn.Module):
+    """``torch.flip`` along a spatial dim: an op the tracer has no rule for."""
 
     def __init__(self):
         super().__init__()
@@ -344,20 +344,20 @@ class RolledNet(nn.Module):
         self.head = nn.Conv2d(8, 2, 1)
 
     def forward(self, x):
-        return self.head(torch.roll(self.stem(x), 1, dims=3))
+        return self.head(torch.flip(self.stem(x), dims=(3, )))
 
 
 def test_a_user_registered_op_rule_is_dispatched_to():
-    with pytest.raises(ChannelTraceError, match='through roll in module "<top level of the model>".*CHANNEL_OPS'):
-        ChannelTracer().trace(RolledNet(), (3, 4, 4))
+    with pytest.raises(ChannelTraceError, match='through flip in module "<top level of the model>".*CHANNEL_OPS'):
+        ChannelTracer().trace(FlippedNet(), (3, 4, 4))
 
-    @channel_op('roll')
-    def spatial_shift(trace, op, x, args, kwargs, meta, where):
-        """A shift along spatial dims keeps every channel where it is."""
+    @channel_op('flip')
+    def spatial_flip(trace, op, x, args, kwargs, meta, where):
+        """A flip along spatial dims keeps every channel where it is."""
         return TracedTensor(meta.shape, x.layout, x.channel_dim)
 
     try:
-        assert set(searchable(ChannelTracer().trace(RolledNet(), (3, 4, 4)))) == {'stem'}
-        assert_subnets_verify(RolledNet(), (3, 4, 4), num_random=1)
+        assert set(searchable(ChannelTracer().trace(FlippedNet(), (3, 4, 4)))) == {'stem'}
+        assert_subnets_verify(FlippedNet(), (3, 4, 4), num_random=1)
     finally:
-        CHANNEL_OPS.module_dict.pop('roll')
+        CHANNEL_OPS.module_dict.pop('flip')

@@ -71,7 +71,7 @@ def roll(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: 
     dims = [dims] if isinstance(dims, int) else dims
     if dims is None or not all(isinstance(d, int) for d in dims) or \
             x.channel_dim in [normal_dim(d, len(x.shape)) for d in dims]:
-        return trace.unknown(f'{op} of the channels or of the flattened tensor', where, args, meta)
+        return trace.unknown(op, where, args, meta)  # of the channels, or of the flattened tensor
     return TracedTensor(meta.shape, x.layout, x.channel_dim)
 
 
