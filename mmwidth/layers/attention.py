@@ -35,6 +35,16 @@ def qkv_rows(index: IndexSet, embed_dim: int) -> IndexSet:
     return torch.cat([rows + k * embed_dim for k in range(3)])
 
 
+def active_qkv_rows(module: nn.Module, embed_dim: int) -> IndexSet:
+    """:func:`qkv_rows` of a dynamic module's active channels (``mmwidth_out``), built once per activation:
+    every forward pass reads them for the weight and again for the bias."""
+    index = module.mmwidth_out
+    known = module.__dict__.get('_mmwidth_qkv_rows')
+    if known is None or known[0] is not index:
+        known = module.__dict__['_mmwidth_qkv_rows'] = (index, qkv_rows(index, embed_dim))
+    return known[1]
+
+
 class DynamicMultiheadAttentionMixin(DynamicLayerMixin):
     """The in-projection of the active channels (``mmwidth_out``: the attention passes its channels on), and
     ``embed_dim``/``head_dim`` that follow the width; ``out_proj`` is a dynamic linear layer of its own."""
@@ -44,12 +54,12 @@ class DynamicMultiheadAttentionMixin(DynamicLayerMixin):
 
     @property
     def in_proj_weight(self) -> torch.Tensor:
-        rows = qkv_rows(self.mmwidth_out, self.__dict__['embed_dim'])
+        rows = active_qkv_rows(self, self.__dict__['embed_dim'])
         return take(take(self._parameters['in_proj_weight'], 0, rows), 1, self.mmwidth_out)
 
     @property
     def in_proj_bias(self) -> Optional[torch.Tensor]:
-        return take(self._parameters['in_proj_bias'], 0, qkv_rows(self.mmwidth_out, self.__dict__['embed_dim']))
+        return take(self._parameters['in_proj_bias'], 0, active_qkv_rows(self, self.__dict__['embed_dim']))
 
 
 @CHANNEL_LAYERS.register_module(name='attention')

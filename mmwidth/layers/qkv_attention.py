@@ -27,7 +27,7 @@ from ..sharing.index_sets import IndexSet
 from ..space.channel_graph import Layer, Segment
 from ..space.trace_values import TracedTensor
 from ..supernet.dynamic_layers import take, take_weight
-from .attention import qkv_rows
+from .attention import active_qkv_rows, qkv_rows
 from .base import (ChannelsLastLayer, DynamicLayerMixin, active_width, add_pair_costs, head_width, row_statistics,
                    weight_summary)
 
@@ -38,13 +38,12 @@ class DynamicQKVProjectionMixin(DynamicLayerMixin):
     @property
     def weight(self) -> torch.Tensor:
         weight = self._parameters['weight']
-        return take_weight(weight, qkv_rows(self.mmwidth_out, weight.shape[0] // 3), self.mmwidth_in,
-                           contiguous=False)
+        return take_weight(weight, active_qkv_rows(self, weight.shape[0] // 3), self.mmwidth_in, contiguous=False)
 
     @property
     def bias(self) -> Optional[torch.Tensor]:
         bias = self._parameters['bias']
-        return None if bias is None else take(bias, 0, qkv_rows(self.mmwidth_out, bias.shape[0] // 3))
+        return None if bias is None else take(bias, 0, active_qkv_rows(self, bias.shape[0] // 3))
 
 
 @CHANNEL_LAYERS.register_module(name='qkv_projection')

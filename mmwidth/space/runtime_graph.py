@@ -19,6 +19,33 @@ from torch.overrides import TorchFunctionMode
 
 # Tensor properties that return tensors, as the operation they amount to.
 PROPERTY_OPS = {'data': 'detach', 'T': 'permute', 'mT': 'transpose'}
+# Queries whose ints are sizes of the tensor asked (see :class:`ShapeInt`).
+SIZE_QUERIES = frozenset({'size', 'shape', 'numel'})
+
+
+class ShapeInt(int):
+    """A size read from a tensor while recording, or computed from such sizes (arithmetic keeps the mark): the
+    recorded graph's reshapes can then tell a width the model reads from its input from one written in its code
+    as a number (``out.view(-1, H, W, self.num_features[i])``), which a subnet of another width cannot run. The
+    graph torch.fx builds makes the same distinction with nodes for sizes."""
+
+
+def _keeps_mark(op: Callable) -> Callable:
+    def apply(self, *other):
+        out = op(self, *other)
+        return ShapeInt(out) if type(out) is int else out
+    return apply
+
+
+for _name in ('__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__', '__floordiv__',
+              '__rfloordiv__', '__mod__', '__rmod__', '__neg__', '__pos__', '__abs__'):
+    setattr(ShapeInt, _name, _keeps_mark(getattr(int, _name)))
+
+
+def _marked_sizes(value: Any) -> Any:
+    if isinstance(value, torch.Size):
+        return torch.Size(ShapeInt(v) for v in value)
+    return ShapeInt(value) if type(value) is int else value
 
 
 class RuntimeTraceError(RuntimeError):
@@ -37,6 +64,12 @@ def _has_tensor(value: Any) -> bool:
     found = []
     map_aggregate(value, lambda v: found.append(v) if isinstance(v, torch.Tensor) else None)
     return bool(found)
+
+
+def _query_name(func: Callable) -> str:
+    """The name of a tensor method or property (``shape`` for its getter)."""
+    name = getattr(func, '__name__', '')
+    return getattr(getattr(func, '__self__', None), '__name__', '') if name == '__get__' else name
 
 
 class _Recorder(TorchFunctionMode):
@@ -119,6 +152,8 @@ class _Recorder(TorchFunctionMode):
         out = func(*args, **kwargs)
         if self._leaf_depth or self._busy:
             return out
+        if _query_name(func) in SIZE_QUERIES:
+            return _marked_sizes(out)
         self._busy = True
         try:
             self._record(func, args, kwargs, out)
@@ -130,7 +165,7 @@ class _Recorder(TorchFunctionMode):
         name = getattr(func, '__name__', '')
         method = getattr(torch.Tensor, name, None) is func
         if name == '__get__':  # a property: only those that give tensors are operations
-            name, method = getattr(getattr(func, '__self__', None), '__name__', ''), True
+            name, method = _query_name(func), True
             name = PROPERTY_OPS.get(name, name)
         elif method:
             name = name.strip('_') if name.startswith('__') else name

@@ -261,13 +261,13 @@ def test_runtime_tracer_gives_the_same_groups_as_torch_fx():
     assert_subnets_verify(Untraceable(), (3, 4, 4))
 
 
+def fx_fails(root, input_shape):
+    raise ChannelTraceError('torch.fx is switched off')
+
+
 def test_runtime_tracer_matches_torch_fx_on_a_real_model(monkeypatch):
     model = build_package_model('resnet18_cifar')
     expected = ChannelTracer().trace(model, (3, 16, 16))
-
-    def fx_fails(root, input_shape):
-        raise ChannelTraceError('torch.fx is switched off')
-
     monkeypatch.setattr(capture, '_fx_graph', fx_fails)
     recorded = ChannelTracer().trace(model, (3, 16, 16))
     summary = lambda graph: [(g.name, g.channels, g.fixed_reason, g.members) for g in graph.groups]  # noqa: E731
@@ -361,3 +361,30 @@ def test_a_user_registered_op_rule_is_dispatched_to():
         assert_subnets_verify(FlippedNet(), (3, 4, 4), num_random=1)
     finally:
         CHANNEL_OPS.module_dict.pop('flip')
+
+
+class HeldWidth(nn.Module):
+    """Flattens its features to tokens with their width read from the tensor or written as a number (as Swin's
+    ``out.view(-1, *hw_shape, self.num_features[i])``)."""
+
+    def __init__(self, written: bool):
+        super().__init__()
+        self.written = written
+        self.stem = nn.Conv2d(3, 8, 1)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        width = 8 if self.written else x.size(1)
+        return self.head(x.view(x.size(0), width, -1).transpose(1, 2))
+
+
+@pytest.mark.parametrize('recorded', [False, True], ids=['torch.fx', 'recorded'])
+def test_a_width_written_as_a_number_in_a_reshape_fixes_its_channels(monkeypatch, recorded):
+    if recorded:
+        monkeypatch.setattr(capture, '_fx_graph', fx_fails)
+    graph = ChannelTracer().trace(HeldWidth(written=True), (3, 4, 4))
+    assert fixed(graph)['stem'] == 'reshaped to a width written as a number (8) in the top level'
+    graph = ChannelTracer().trace(HeldWidth(written=False), (3, 4, 4))
+    assert set(searchable(graph)) == {'stem'}
+    assert_subnets_verify(HeldWidth(written=False), (3, 4, 4))

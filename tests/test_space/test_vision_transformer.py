@@ -145,22 +145,24 @@ def test_a_channels_last_layer_scale_is_sliced_with_the_channels_it_scales():
     torch.testing.assert_close(static.scale.gamma, model.scale.gamma[-8:])
 
 
-def test_swin_window_attention_shares_its_stream_and_verifies_with_its_output_stage_fixed():
+def test_swin_window_attention_shares_its_stream_and_its_output_stage_held_as_a_number_is_fixed():
     """Swin: a window attention splits its input width into heads (its inner width is its stage's stream), its
     matmuls run once per window, shifted windows roll the tokens and patch merging unfolds 2x2 patches. The
-    backbone reshapes its output stage with the width as a number (``num_features``), which a trace cannot see:
-    that stage's stream is fixed in the width space."""
+    backbone reshapes its output stage with the width written as a number (``num_features``), not read from the
+    tensor: the recorded trace sees that and fixes that stage's stream, so every subnet of the space runs."""
     init_default_scope('mmpretrain')
     model = MODELS.build(dict(
         type='ImageClassifier', neck=dict(type='GlobalAveragePooling'),
         backbone=dict(type='SwinTransformer', arch=dict(embed_dims=16, depths=[2, 2], num_heads=[2, 4]), img_size=32,
                       patch_size=4, window_size=4, out_indices=(1, )),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=32)))
-    space = WidthSpace.from_config(model, dict(input_shape=(3, 32, 32), fix=['backbone.stages.1.blocks.residual']))
+    space = WidthSpace.from_config(model, dict(input_shape=(3, 32, 32)))
     stream = space.graph.group('backbone.stages.0.blocks.residual')
     assert stream.blocks == 2 and {'backbone.stages.0.blocks.0.attn.w_msa.qkv:out',
                                    'backbone.stages.0.blocks.1.attn.w_msa:heads'} <= set(stream.members)
-    assert len(space.names) == 6 and space.choices['backbone.stages.1.blocks.residual'] == [32]
+    output_stage = space.graph.group('backbone.stages.1.blocks.residual')
+    assert output_stage.fixed_reason == 'reshaped to a width written as a number (32) in backbone'
+    assert len(space.names) == 5 and 'backbone.stages.1.blocks.residual' not in space.names
     rows = verify_model_subnets(model, space, [space.smallest()], num_random=1)
     assert all(row['ok'] for row in rows), rows
     windows, tokens = 4, 16  # 8x8 patches in windows of 4x4

@@ -33,9 +33,26 @@ def follow_reshape(trace: Any, x: TracedTensor, meta: Any, where: str) -> Traced
     return TracedTensor(meta.shape, trace.groups.fresh_layout(meta.shape, reason))
 
 
+def _target_sizes(op: str, args: tuple, kwargs: dict) -> tuple:
+    """The sizes a view/reshape asks for, as given (``x.view(a, b)``, ``x.view((a, b))``, ``torch.reshape(x,
+    shape)``); empty for the other reshapes."""
+    if op not in ('view', 'reshape'):
+        return ()
+    sizes = kwargs.get('shape', kwargs.get('size', args[1:]))
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
 @channel_op(*RESHAPE_OPS)
 def reshape(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> TracedTensor:
-    return follow_reshape(trace, x, meta, where)
+    """A reshape whose size for the channels is written as a number (not read from a tensor: in either graph a
+    size read from a tensor is no plain int) holds that width in the model's code: its channels are fixed, since
+    a subnet of another width could not run it (Swin's ``out.view(-1, *hw_shape, self.num_features[i])``)."""
+    out = follow_reshape(trace, x, meta, where)
+    sizes = _target_sizes(op, args, kwargs)
+    if len(sizes) == len(meta.shape) and type(sizes[out.channel_dim]) is int and sizes[out.channel_dim] > 0:
+        trace.groups.fix(out.layout, f'reshaped to a width written as a number ({sizes[out.channel_dim]}) in '
+                                     f'{where or "the top level"}')
+    return out
 
 
 @channel_op(*PERMUTE_OPS)
