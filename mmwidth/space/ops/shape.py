@@ -59,8 +59,8 @@ def reshape(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, met
 def permute(trace: Any, op: str, x: TracedTensor, args: tuple, kwargs: dict, meta: Any, where: str) -> Any:
     """permute/transpose/movedim move the channel dimension (channels-last layouts: ConvNeXt)."""
     ndim = len(x.shape)
-    rest = [a for a in args[1:]] + [v for k, v in kwargs.items() if k in ('dims', 'dim0', 'dim1', 'source',
-                                                                             'destination')]
+    keys = ('dims', 'dim0', 'dim1', 'source', 'destination')
+    rest = list(args[1:]) + [v for k, v in kwargs.items() if k in keys]
     if op == 'permute':
         dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
     elif op == 'movedim':
