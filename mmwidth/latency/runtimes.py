@@ -107,15 +107,31 @@ class Runtime:
         """Median latency of ``module(*inputs)`` in ms (``timing``: see :func:`median_ms`)."""
         return self.measure_interleaved([self.prepare(module, inputs)], rounds=1, **timing)[0]
 
-    def measure_interleaved(self, runs: Sequence[Callable[[], Any]], rounds: int = 3, **timing) -> List[float]:
+    def measure_interleaved(self, runs: Sequence[Callable[[], Any]], rounds: int = 3,
+                            pace: Optional[Callable[[], Any]] = None, pace_ms: Optional[float] = None,
+                            **timing) -> List[float]:
         """The latency of each prepared run (:meth:`prepare`) in ms: the median of ``rounds`` medians, taken in
         turn over all of them, so that a slow spell of the machine (other processes, a busy neighbour of a
-        virtual machine) spreads over every run instead of falling on one."""
+        virtual machine) spreads over every run instead of falling on one.
+
+        Paced (``pace``, a prepared reference run, and ``pace_ms``, its time at another moment): each timing sits
+        between two timings of the reference and is scaled by ``pace_ms`` over their mean, so that on a machine
+        whose speed moves within seconds (a shared virtual machine: 2-4x here over minutes, with nothing else
+        running) the runs are timed as fractions of the reference and given at the speed ``pace_ms`` was
+        measured at. The reference should load the machine as the runs do (a model's full width for its
+        subnets): a small kernel that stays in cache is not slowed as they are.
+        """
         times: List[List[float]] = [[] for _ in runs]
         with self.threads_in_use():
+            before = median_ms(pace, **timing) if pace else None
             for _ in range(rounds):
                 for i, run in enumerate(runs):
-                    times[i].append(median_ms(run, **timing))
+                    ms = median_ms(run, **timing)
+                    if pace:
+                        after = median_ms(pace, **timing)
+                        ms *= 2 * pace_ms / (before + after)
+                        before = after
+                    times[i].append(ms)
         return [statistics.median(t) for t in times]
 
     @contextmanager

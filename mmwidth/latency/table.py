@@ -178,19 +178,24 @@ class LatencyTable:
         recorded = self.record['runtime']
         return build_runtime(recorded['runtime'], threads=recorded['threads'])
 
-    def measure(self, model: nn.Module, subnets: Sequence[Subnet], **timing) -> List[float]:
+    def measure(self, model: nn.Module, subnets: Sequence[Subnet], paced: bool = True, **timing) -> List[float]:
         """The latency (ms) of each of ``subnets`` of ``model`` timed end to end as the table's anchors were
-        (see :func:`measure_subnets`)."""
+        (see :func:`measure_subnets`). ``paced``: each as a fraction of the largest subnet timed beside it, times
+        the largest anchor's time at the build (:meth:`Runtime.measure_interleaved`), so that the figures
+        compare with the table's predictions however far the machine's speed has moved since the build."""
+        pace = dict(pace_subnet=self.space.largest(), pace_ms=self.record['fit']['anchors'][1]['measured_ms']) \
+            if paced else {}
         return measure_subnets(model, self.space, subnets, self.runtime(), self.record['batch'],
-                               self.record['scope'], **timing)
+                               self.record['scope'], **pace, **timing)
 
-    def measure_with_drift(self, model: nn.Module, subnets: Sequence[Subnet],
+    def measure_with_drift(self, model: nn.Module, subnets: Sequence[Subnet], paced: bool = True,
                            **timing) -> Tuple[List[float], Dict[str, float]]:
         """:meth:`measure`, with the table's smallest and largest anchors timed in the same rounds. Also returns
         their time now over their time when the table was built (``smallest``, ``largest``): how far the
-        machine's speed has moved since, a bias every prediction of the table shares."""
+        machine's speed (unpaced) or the shape of its timings (paced: the largest reads 1 by construction) has
+        moved since, a bias every prediction of the table shares."""
         anchors = self.record['fit']['anchors'][:2]  # the build times the smallest and the largest first
-        timed = self.measure(model, list(subnets) + [a['subnet'] for a in anchors], **timing)
+        timed = self.measure(model, list(subnets) + [a['subnet'] for a in anchors], paced, **timing)
         drift = {name: round(now / anchor['measured_ms'], 4)
                  for name, now, anchor in zip(('smallest', 'largest'), timed[len(subnets):], anchors)}
         return timed[:len(subnets)], drift
@@ -449,9 +454,11 @@ def prepare_subnet(model: nn.Module, space: WidthSpace, subnet: Subnet, runtime:
 
 
 def measure_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Subnet], runtime: Runtime,
-                    batch: int = 1, scope: Optional[str] = None, rounds: int = 3, **timing) -> List[float]:
+                    batch: int = 1, scope: Optional[str] = None, rounds: int = 3,
+                    pace_subnet: Optional[Subnet] = None, pace_ms: Optional[float] = None, **timing) -> List[float]:
     """The latency (ms) of each subnet timed end to end (:func:`prepare_subnet`), in ``rounds`` interleaved
-    rounds (:meth:`Runtime.measure_interleaved`)."""
+    rounds (:meth:`Runtime.measure_interleaved`), paced by ``pace_subnet`` at ``pace_ms`` when given."""
     runs = [prepare_subnet(model, space, subnet, runtime, batch, scope) for subnet in subnets]
+    pace = prepare_subnet(model, space, pace_subnet, runtime, batch, scope) if pace_subnet is not None else None
     timing.setdefault('min_seconds', 0.2)
-    return runtime.measure_interleaved(runs, rounds, **timing)
+    return runtime.measure_interleaved(runs, rounds, pace, pace_ms, **timing)

@@ -191,8 +191,8 @@ class WidthSearchLoop(BaseLoop):
 
     def _time_finalists(self, chosen: Candidate) -> List[dict]:
         """The best-scoring candidates the latency table admits (by score, the chosen one first among equals), timed end
-        to end on the table's runtime in rounds of the budget's ``finalists`` (interleaved, see
-        :meth:`~mmwidth.latency.runtimes.Runtime.measure_interleaved`), until one meets every limit as measured
+        to end on the table's runtime in rounds of the budget's ``finalists`` (interleaved and paced by the largest
+        subnet, see :meth:`~mmwidth.latency.table.LatencyTable.measure`), until one meets every limit as measured
         or four rounds have: the best-scoring admitted one is what the search keeps (or, when none is, the chosen
         one, with a warning). Measured on rank 0, shared with the others."""
         budget = self.budget
@@ -209,9 +209,9 @@ class WidthSearchLoop(BaseLoop):
                 times, drift = budget.latency_table.measure_with_drift(self.subject.architecture, widths)
                 if any(abs(d - 1) > DRIFT_WARNING for d in drift.values()):
                     self.runner.logger.warning(
-                        f'the table\'s anchor subnets take {drift["smallest"]:.2f}x / {drift["largest"]:.2f}x '
-                        'the time they took when the table was built: its predictions (and a latency limit given '
-                        'as a fraction) are off by about that on this machine now; the measured figures decide')
+                        f'the table\'s smallest anchor subnet takes {drift["smallest"]:.2f}x the share of the '
+                        'largest it took when the table was built: its predictions are off by up to about that on '
+                        'this machine now (another load, or the table built elsewhere); the measured figures decide')
                 for candidate, subnet, measured in zip(batch, widths, times):
                     predicted = budget.costs(subnet)
                     admitted = all(dict(predicted, latency=measured)[name] <= limit

@@ -172,13 +172,26 @@ def test_the_drift_compares_the_anchors_now_with_their_times_at_build(digits, bu
     anchors = table.record['fit']['anchors'][:2]
     assert [a['subnet'] for a in anchors] == [space.smallest(), space.largest()]
     subnets = [space.smallest(), space.largest(), space.largest()]
-    now = table.measure(model, [space.smallest()], rounds=1, min_seconds=0.02)[0]
+    now = table.measure(model, [space.smallest()], paced=False, rounds=1, min_seconds=0.02)[0]
     for factor, holds in ((1000.0, lambda d: d < 0.1), (0.001, lambda d: d > 10)):
         for anchor in anchors:
             anchor['measured_ms'] = now * factor
-        times, drift = table.measure_with_drift(model, subnets, rounds=1, min_seconds=0.02)
+        times, drift = table.measure_with_drift(model, subnets, paced=False, rounds=1, min_seconds=0.02)
         assert len(times) == len(subnets) and all(t > 0 for t in times)
         assert set(drift) == {'smallest', 'largest'} and all(holds(d) for d in drift.values()), (factor, drift)
+
+
+def test_paced_timings_are_fractions_of_the_largest_subnet_at_its_time_at_the_build(digits, built):
+    """Paced, the largest subnet reads as the largest anchor's time at the build (here set 1000x off what it takes)
+    and the smallest as its share of that: a machine that runs everything k times slower changes neither."""
+    model, space = digits
+    table = LatencyTable.load(str(built), space)
+    largest, smallest = table.measure(model, [space.largest(), space.smallest()], paced=False, rounds=1,
+                                      min_seconds=0.02)
+    table.record['fit']['anchors'][1]['measured_ms'] = 1000 * largest
+    paced = table.measure(model, [space.largest(), space.smallest()], rounds=1, min_seconds=0.02)
+    assert 500 * largest < paced[0] < 2000 * largest
+    assert paced[1] < paced[0] and 300 * smallest < paced[1] < 3000 * smallest
 
 
 def test_runtimes_are_named_timed_and_refused_by_name():
