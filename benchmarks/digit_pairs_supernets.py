@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import time
+from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -55,9 +56,10 @@ def check_recipe(cfg, recipe: Recipe, table_path: str) -> None:
         raise WidthSearchError(f'{table_path} was made for {expected}; the supernet config has {found}')
 
 
-def supernet_config(algorithm: str, seed: int, passes: int, work_dir: str):
-    """The algorithm's digit-pairs config, ``passes`` passes long, trained with ``seed``."""
-    cfg = load_config(config_path(algorithm))
+def supernet_config(algorithm: str, seed: int, passes: int, work_dir: str, cfg_options: Optional[dict] = None):
+    """The algorithm's digit-pairs config (with ``cfg_options``, e.g. a variant of the method), ``passes`` passes
+    long, trained with ``seed``."""
+    cfg = load_config(config_path(algorithm), cfg_options)
     steps = max(1, passes // backward_passes_per_step(cfg.model))
     warmup = cfg.param_scheduler[0]['end']
     cfg.param_scheduler[1].update(end=max(steps, warmup + 1))
@@ -129,11 +131,16 @@ def write_json(path: str, data) -> None:
         json.dump(data, f, indent=1, sort_keys=True)
 
 
-def trained_supernet(algorithm: str, seed: int, passes: int, work_root: str, table_path: str) -> tuple:
+def trained_supernet(algorithm: str, seed: int, passes: int, work_root: str, table_path: str,
+                     cfg_options: Optional[dict] = None) -> tuple:
     """The runner, config and training record of ``algorithm``'s supernet of the table's space trained with
-    ``seed`` for ``passes`` passes, in ``<work_root>/<algorithm>/seed<seed>/`` (trained there on first use)."""
+    ``seed`` for ``passes`` passes (and ``cfg_options``: part of the record, so a variant never reuses another's
+    supernet), in ``<work_root>/<algorithm>/seed<seed>/`` (trained there on first use)."""
     work_dir = osp.join(work_root, algorithm, f'seed{seed}')
-    cfg = supernet_config(algorithm, seed, passes, work_dir)
+    cfg = supernet_config(algorithm, seed, passes, work_dir, cfg_options)
     check_recipe(cfg, table_recipe(table_path), table_path)
-    runner, trained = train(cfg, dict(passes=passes, seed=seed, config=config_path(algorithm)))
+    settings = dict(passes=passes, seed=seed, config=config_path(algorithm))
+    if cfg_options:
+        settings['cfg_options'] = cfg_options
+    runner, trained = train(cfg, settings)
     return runner, cfg, trained

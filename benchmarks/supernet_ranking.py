@@ -25,6 +25,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from digit_pairs_supernets import ALGORITHMS, read_json, table_recipe, trained_supernet, write_json  # noqa: E402
 from mmwidth.ground_truth.cbm_table import load_cbm_table  # noqa: E402
@@ -47,6 +48,9 @@ def parse_args():
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'supernet_ranking'))
     parser.add_argument('--train-only', action='store_true',
                         help='train the supernets (e.g. while the table is still being made), score later')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of every method config, e.g. a variant: model.distill_module=None for '
+                             'AutoSlim without in-place distillation (use its own --work-dir)')
     parser.add_argument('--json', action='store_true', help='print only JSON')
     return parser.parse_args()
 
@@ -54,12 +58,14 @@ def parse_args():
 def train_and_score(algorithm: str, seed: int, table: dict, args) -> Optional[dict]:
     """Trains (or reloads) one supernet and scores every arch of the table (``None`` with ``--train-only``)."""
     scoring = dict(passes=args.passes, seed=seed, score_split=args.score_split,
-                   calibration_batches=args.calibration_batches)
+                   calibration_batches=args.calibration_batches, **({'cfg_options': args.cfg_options}
+                                                                    if args.cfg_options else {}))
     scores_path = osp.join(args.work_dir, algorithm, f'seed{seed}', 'scores.json')
     saved = read_json(scores_path)
     if saved and set(table) <= set(saved['scores']) and saved['scoring'] == scoring:
         return saved
-    runner, cfg, trained = trained_supernet(algorithm, seed, args.passes, args.work_dir, args.table)
+    runner, cfg, trained = trained_supernet(algorithm, seed, args.passes, args.work_dir, args.table,
+                                            args.cfg_options)
     if args.train_only:
         return None
     recipe = table_recipe(args.table)
