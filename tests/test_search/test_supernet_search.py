@@ -77,11 +77,14 @@ def test_search_py_is_train_py_under_another_name(supernet, straight, tmp_path):
     assert alias['subnet'] == expected['subnet'] and alias['history'] == expected['history']
 
 
-def test_racing_stops_candidates_below_the_top_k_and_keeps_the_result(supernet, straight, tmp_path):
-    """Racing (on by default) stops some candidates on part of the split; without it every candidate is scored
-    in full, and the chosen subnet and every fully scored candidate's score are the same."""
-    raced = json.loads((straight / 'search_result.json').read_text())
-    full = search(supernet, tmp_path, '--cfg-options', 'train_cfg.scorer.racing=None')
+def test_racing_stops_candidates_below_the_top_k_and_keeps_the_result(supernet, tmp_path):
+    """Racing stops some candidates on part of the split; without it every candidate is scored in full, and the
+    chosen subnet and every fully scored candidate's score are the same. At the default 99% confidence a
+    30-iteration supernet's candidates (all within ~10 points) are rarely stopped on 72 images, so this race is
+    run at 90% on half the split, where the bound (~+-5 points) is narrower than their spread."""
+    raced = search(supernet, tmp_path / 'raced', '--cfg-options', 'train_cfg.scorer.racing.confidence=0.9',
+                   'train_cfg.scorer.racing.fraction=0.5')
+    full = search(supernet, tmp_path / 'full', '--cfg-options', 'train_cfg.scorer.racing=None')
     assert any(entry.get('raced') for entry in raced['history'])
     assert not any(entry.get('raced') for entry in full['history'])
     assert raced['subnet'] == full['subnet'] and raced['score'] == full['score']
