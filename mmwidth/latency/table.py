@@ -457,8 +457,17 @@ def measure_subnets(model: nn.Module, space: WidthSpace, subnets: Sequence[Subne
                     batch: int = 1, scope: Optional[str] = None, rounds: int = 3,
                     pace_subnet: Optional[Subnet] = None, pace_ms: Optional[float] = None, **timing) -> List[float]:
     """The latency (ms) of each subnet timed end to end (:func:`prepare_subnet`), in ``rounds`` interleaved
-    rounds (:meth:`Runtime.measure_interleaved`), paced by ``pace_subnet`` at ``pace_ms`` when given."""
-    runs = [prepare_subnet(model, space, subnet, runtime, batch, scope) for subnet in subnets]
-    pace = prepare_subnet(model, space, pace_subnet, runtime, batch, scope) if pace_subnet is not None else None
+    rounds (:meth:`Runtime.measure_interleaved`), paced by ``pace_subnet`` at ``pace_ms`` when given. Each
+    distinct subnet is exported and prepared once (the pace is often one of them: the largest anchor)."""
+    prepared: Dict[tuple, Callable[[], Any]] = {}
+
+    def run_of(subnet: Subnet) -> Callable[[], Any]:
+        key = tuple(sorted(subnet.items()))
+        if key not in prepared:
+            prepared[key] = prepare_subnet(model, space, subnet, runtime, batch, scope)
+        return prepared[key]
+
+    runs = [run_of(subnet) for subnet in subnets]
+    pace = run_of(pace_subnet) if pace_subnet is not None else None
     timing.setdefault('min_seconds', 0.2)
     return runtime.measure_interleaved(runs, rounds, pace, pace_ms, **timing)
