@@ -4,6 +4,7 @@ import json
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,14 @@ def test_gradient_accumulation_is_refused_in_one_line():
         algorithm.train_step(batch(), optim)
 
 
-def test_sync_batch_norms_train_as_batch_norms_on_cpu(tmp_path):
+def test_sync_batch_norms_train_as_batch_norms_on_cpu():
     """A COCO config's SyncBN backbone in a CPU (gloo) run: DDP refuses SyncBN in CPU modules, so the wrapper makes
     them BN; a train step runs and updates their statistics."""
     algorithm = torch.nn.SyncBatchNorm.convert_sync_batchnorm(build_algorithm('BCNet'))
     assert any(isinstance(layer, torch.nn.SyncBatchNorm) for layer in algorithm.modules())
-    torch.distributed.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0, world_size=1)
+    # an in-memory store and a timeout: a file store once left this test waiting forever on a CI machine
+    torch.distributed.init_process_group('gloo', store=torch.distributed.HashStore(), rank=0, world_size=1,
+                                         timeout=timedelta(seconds=60))
     try:
         wrapped = WidthSearchDDP(algorithm)
         norms = [layer for layer in algorithm.modules() if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)]
