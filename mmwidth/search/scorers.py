@@ -18,6 +18,15 @@ from ..utils.errors import ConfigError
 from .subnet_val_loop import SubnetValLoop
 
 
+def split_score_bound(p: float, n: int, total: int, z: float) -> float:
+    """An upper confidence bound (``z`` standard errors) of a split's score, a percentage of correctly handled
+    samples, from ``p`` on a random ``n`` of its ``total`` samples: ``p + z * sqrt((1 - n / total) p (100 - p) / n)``.
+    The correction ``1 - n / total`` counts that the ``n`` are part of the split, so their share of its score is
+    known, not estimated."""
+    p = min(max(p, 0.0), 100.0)
+    return p + z * math.sqrt(max(1 - n / total, 0.0) * p * (100 - p) / n)
+
+
 @TASK_UTILS.register_module()
 class SupernetScorer:
     """Scores a width by its subnets in the supernet (BCNet: left and right, averaged; CafeNet: the best of
@@ -34,8 +43,7 @@ class SupernetScorer:
     split (in a seeded random order, so that part is a random sample); a candidate whose score cannot reach
     the search's current threshold (the k-th best score) with probability ``1 - confidence`` is stopped there
     and keeps its partial score. The bound treats the metric as a percentage of correctly handled samples
-    (top-1, attribute accuracy): ``p + z * sqrt(p (100 - p) / n)`` on ``n`` samples; switch it off for other
-    metrics (e.g. mAP).
+    (top-1, attribute accuracy; see :func:`split_score_bound`); switch it off for other metrics (e.g. mAP).
 
     Args:
         runner: the runner (builds the loader and the evaluator).
@@ -132,8 +140,7 @@ class SupernetScorer:
                 partial[label] = self._metric(self.loop.peek(size))
                 paused[label] = (norm_statistics(self.subject.model), self.loop.results(), samples)
                 self.loop.restore([[] for _ in paused[label][1]], 0)
-            p = min(max(partial[label], 0.0), 100.0)
-            bounds.append(p + z * math.sqrt(p * (100 - p) / size))
+            bounds.append(split_score_bound(partial[label], size, len(self.loop.dataloader.dataset), z))
         if self._combine(bounds) < self.threshold:
             return dict(score=self._combine(list(partial.values())), patterns=partial, raced=True)
         scores = {}

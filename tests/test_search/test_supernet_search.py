@@ -2,6 +2,7 @@
 a search config (tools/search.py is the same search under its older name), the exported model scores what the
 search scored, a killed search resumes to the same result with --resume, 2 processes agree with 1."""
 import json
+import math
 import os
 import re
 import signal
@@ -12,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from mmwidth.search.scorers import split_score_bound
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERNET = 'configs/bcnet/bcnet_cbm-resnet_digits.py'
@@ -81,7 +84,7 @@ def test_racing_stops_candidates_below_the_top_k_and_keeps_the_result(supernet, 
     """Racing stops some candidates on part of the split; without it every candidate is scored in full, and the
     chosen subnet and every fully scored candidate's score are the same. At the default 99% confidence a
     30-iteration supernet's candidates (all within ~10 points) are rarely stopped on 72 images, so this race is
-    run at 90% on half the split, where the bound (~+-5 points) is narrower than their spread."""
+    run at 90% on half the split, where the bound (a few points) is narrower than their spread."""
     raced = search(supernet, tmp_path / 'raced', '--cfg-options', 'train_cfg.scorer.racing.confidence=0.9',
                    'train_cfg.scorer.racing.fraction=0.5')
     full = search(supernet, tmp_path / 'full', '--cfg-options', 'train_cfg.scorer.racing=None')
@@ -91,6 +94,16 @@ def test_racing_stops_candidates_below_the_top_k_and_keeps_the_result(supernet, 
     scores = {tuple(e['candidate']): e['score'] for e in full['history']}
     assert all(scores.get(tuple(e['candidate']), e['score']) == e['score'] for e in raced['history']
                if not e.get('raced'))
+
+
+def test_the_race_bound_counts_the_scored_part_of_the_split_as_known():
+    """The bound is on the whole split's score, of which the scored part is known: nothing is left to estimate
+    once the whole split is scored, and a part of a quarter narrows the bound by sqrt(3/4) against sampling
+    from an unbounded split."""
+    assert split_score_bound(90.0, 288, 288, 2.33) == 90.0
+    assert split_score_bound(90.0, 72, 288, 2.0) == pytest.approx(90 + 2 * math.sqrt(0.75 * 90 * 10 / 72))
+    assert split_score_bound(90.0, 72, 10**12, 2.0) == pytest.approx(90 + 2 * math.sqrt(90 * 10 / 72))
+    assert split_score_bound(100.0, 72, 288, 2.0) == 100.0 and split_score_bound(-1.0, 72, 288, 2.0) == 0.0
 
 
 def test_exported_model_scores_what_the_search_scored(supernet, straight, tmp_path):
